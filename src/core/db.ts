@@ -1,0 +1,89 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import * as coreMigration from '../../migrations/20261123_001_core';
+
+export type Db = Knex;
+export type DbOrTrx = Knex | Knex.Transaction;
+
+// PostgreSQL returns bigint (our epoch-millisecond times) as strings; they fit in a double.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/** Migrations are listed here instead of read from the directory, so tsx (.ts) and compiled (.js) runs share one history. */
+const MIGRATIONS: Record<string, Knex.Migration> = {
+  '20261123_001_core': coreMigration,
+};
+
+const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => {
+    const migration = MIGRATIONS[name];
+    if (!migration) throw new Error(`unknown migration ${name}`);
+    return migration;
+  },
+};
+
+export function isPostgres(db: DbOrTrx): boolean {
+  return db.client.config.client === 'pg';
+}
+
+export interface OpenDbOptions {
+  url: string;
+  /** PostgreSQL schema to use instead of public (tests give each run its own). */
+  schema?: string;
+}
+
+/**
+ * `sqlite:./data/klachtenhub.db` (or a bare path) opens embedded SQLite in WAL mode;
+ * `postgres://...` opens PostgreSQL.
+ */
+export function openDb({ url, schema }: OpenDbOptions): Db {
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    return knexFactory({
+      client: 'pg',
+      connection: url,
+      searchPath: schema ? [schema] : undefined,
+      pool: { min: 0, max: 10 },
+    });
+  }
+  const filename = resolve(url.replace(/^sqlite:(\/\/)?/, ''));
+  mkdirSync(dirname(filename), { recursive: true });
+  return knexFactory({
+    client: 'sqlite3',
+    connection: { filename },
+    useNullAsDefault: true,
+    pool: {
+      // One connection: SQLite has one writer anyway, and a single connection turns
+      // concurrent requests into an orderly queue instead of SQLITE_BUSY errors.
+      min: 1,
+      max: 1,
+      afterCreate: (conn: SqliteConnection, done: (error: Error | null, conn: SqliteConnection) => void) => {
+        conn.exec(
+          'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
+          (error) => done(error, conn),
+        );
+      },
+    },
+  });
+}
+
+interface SqliteConnection {
+  exec(sql: string, callback: (error: Error | null) => void): void;
+}
+
+export async function migrateToLatest(db: Db): Promise<void> {
+  await db.migrate.latest({ migrationSource });
+}
+
+/** True when every known migration has run (for /readyz). */
+export async function migrationsCurrent(db: Db): Promise<boolean> {
+  const [, pending] = (await db.migrate.list({ migrationSource })) as [unknown[], unknown[]];
+  return pending.length === 0;
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  const err = error as { code?: string; errno?: number; message?: string };
+  return err.code === '23505' || (err.code === 'SQLITE_CONSTRAINT' && /UNIQUE/.test(err.message ?? ''));
+}
