@@ -1,0 +1,92 @@
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import type { HubConfig } from '../config/hub-config';
+import type { Channel, Language } from '../core/contact';
+import { formatPromise } from '../core/format-time';
+import { isMobileNumber } from '../core/identity';
+import { deliver, type OutboundMessage, type Senders } from '../core/outbound';
+import { recordEvent } from '../core/timeline';
+import type { JobHandler } from '../jobs/worker';
+import { render } from '../views/templates';
+
+const payloadSchema = z.object({ threadId: z.number().int() });
+
+interface AcknowledgementThread {
+  id: number;
+  reference: string;
+  channel: Channel;
+  language: Language;
+  team_id: string;
+  first_response_due: number;
+  customer_id: number;
+  name: string | null;
+}
+
+/**
+ * Acknowledges a new thread on the channel it came in on, and by email when we know the
+ * customer's address: reference, what happens next, and the promised time as a date and time.
+ * Runs as a job so a crash between ingest and sending loses nothing; the messages are written
+ * in the job's transaction, so a retried job never sends twice.
+ */
+export function acknowledgeJob(deps: { config: HubConfig; senders: Senders; clock: () => number }): JobHandler {
+  return async (job, trx) => {
+    const { threadId } = payloadSchema.parse(job.payload);
+    const thread: AcknowledgementThread | undefined = await trx('threads')
+      .join('customers', 'customers.id', 'threads.customer_id')
+      .where('threads.id', threadId)
+      .first('threads.id', 'threads.reference', 'threads.channel', 'threads.language', 'threads.team_id', 'threads.first_response_due', 'threads.customer_id', 'customers.name');
+    if (!thread) throw new Error(`thread ${threadId} not found`);
+
+    const now = deps.clock();
+    const messages = await acknowledgementMessages(trx, deps.config, thread);
+    for (const message of messages) await deliver(trx, deps.senders, message, now);
+    await recordEvent(trx, {
+      threadId,
+      kind: 'acknowledged',
+      at: now,
+      data: { channels: messages.map((message) => message.channel), to: messages.map((message) => message.to) },
+    });
+  };
+}
+
+async function acknowledgementMessages(trx: Knex.Transaction, config: HubConfig, thread: AcknowledgementThread): Promise<OutboundMessage[]> {
+  const language = thread.language;
+  const data = {
+    name: thread.name ?? '',
+    reference: thread.reference,
+    due: formatPromise(thread.first_response_due, { timezone: config.timezone, language }),
+    team: config.teams.find((team) => team.id === thread.team_id)?.name ?? '',
+  };
+  const first = await trx('contacts')
+    .where({ thread_id: thread.id, direction: 'inbound' })
+    .orderBy('at')
+    .first('from_kind', 'from_value');
+  const email: string | undefined =
+    thread.channel === 'email'
+      ? first?.from_value
+      : (await trx('identities').where({ customer_id: thread.customer_id, kind: 'email' }).orderBy('id').first('value'))?.value;
+
+  const messages: OutboundMessage[] = [];
+  const short = (channel: Channel, to: string): OutboundMessage => ({
+    threadId: thread.id,
+    channel,
+    to,
+    body: render('acknowledgement/short', { language, format: 'txt' }, data),
+    purpose: 'acknowledgement',
+  });
+  const origin = first?.from_value as string | undefined;
+  if (origin && (thread.channel === 'sms' || thread.channel === 'chat')) messages.push(short(thread.channel, origin));
+  // A call is acknowledged by SMS, which only reaches a mobile number.
+  if (origin && thread.channel === 'voice' && isMobileNumber(origin)) messages.push(short('sms', origin));
+  if (email) {
+    messages.push({
+      threadId: thread.id,
+      channel: 'email',
+      to: email,
+      subject: render('acknowledgement/email-subject', { language, format: 'txt' }, data),
+      body: render('acknowledgement/email', { language, format: 'txt' }, data),
+      purpose: 'acknowledgement',
+    });
+  }
+  return messages;
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { ConfigError } from './hub-config';
+
+const optional = z.string().trim().min(1).optional();
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z.string().min(1).default('sqlite:./data/klachtenhub.db'),
+  PUBLIC_URL: z.url().optional(),
+  HUB_CONFIG: z.string().min(1).default('config/klachtenhub.json'),
+  HUB_TIMEZONE: optional,
+  API_TOKEN: optional,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type HubEnv = z.infer<typeof envSchema> & { PUBLIC_URL: string };
+
+/** The environment the hub reads, validated once at start. Secrets stay in here and are never logged. */
+export function readEnv(source: NodeJS.ProcessEnv = process.env): HubEnv {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
+    throw new ConfigError(`invalid environment:\n${problems}`);
+  }
+  const env = result.data;
+  return { ...env, PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '') };
+}

@@ -1,0 +1,20 @@
+import type { Logger } from 'pino';
+import type { HubEnv } from './config/env';
+import type { HubConfig } from './config/hub-config';
+import type { Db } from './core/db';
+import type { Senders } from './core/outbound';
+import type { SlaClock } from './core/sla';
+import type { HubMetrics } from './metrics';
+
+/** What the parts of a running hub share. Built once in hub.ts. */
+export interface HubContext {
+  env: HubEnv;
+  config: HubConfig;
+  db: Db;
+  sla: SlaClock;
+  senders: Senders;
+  metrics: HubMetrics;
+  logger: Logger;
+  /** The hub's one clock (epoch ms), so every "now" below comes from one place. */
+  clock: () => number;
+}

@@ -1,0 +1,44 @@
+import type { Identity } from './identity';
+
+export const CHANNELS = ['voice', 'sms', 'email', 'chat'] as const;
+export type Channel = (typeof CHANNELS)[number];
+export type Language = 'nl' | 'en';
+
+/** What every channel adapter turns its provider's payload into. */
+export interface InboundContact {
+  channel: Channel;
+  /** CallSid, MessageSid, Message-ID, chat message id: the same id twice is one contact. */
+  providerId: string;
+  /** The address it came from; absent for a withheld caller ID. */
+  from?: Identity;
+  /** Further addresses the customer gave in this contact (a chat form with email and phone). */
+  learnedIdentities?: Identity[];
+  name?: string;
+  language?: Language;
+  body: string;
+  /** Email subject; searched for a reference like the body. */
+  subject?: string;
+  /** A reference keyed in on the phone keypad. */
+  keyedReference?: string;
+  /** Email Message-ID of this message, and the ids it replies to (In-Reply-To, then References). */
+  messageId?: string;
+  inReplyTo?: string[];
+  category?: string;
+  /** When the provider received it (epoch ms). */
+  at: number;
+  raw?: unknown;
+}
+
+export type MatchedBy = 'reference' | 'reply-headers' | 'identity';
+
+export interface IngestResult {
+  threadId: number;
+  reference: string;
+  customerId: number;
+  contactId: number;
+  /** joined: added to an open thread; opened: a new thread; duplicate: this provider id was already stored. */
+  outcome: 'joined' | 'opened' | 'duplicate';
+  matchedBy?: MatchedBy;
+  /** A new thread opened instead of joining, linked to the thread it would have joined. */
+  linkedThreadId?: number;
+}

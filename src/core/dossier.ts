@@ -1,0 +1,59 @@
+import type { DbOrTrx } from './db';
+import { toIso } from './format-time';
+import { threadByReference } from './threads';
+
+export interface Dossier {
+  reference: string;
+  status: string;
+  language: string;
+  team: string | null;
+  agent: string | null;
+  linkedReference: string | null;
+  customer: { id: number; name: string | null; phones: string[]; emails: string[] };
+  issue: { category: string | null; summary: string | null };
+  contacts: { channel: string; direction: string; at: string; body: string }[];
+  advice: { at: string; agent: string; text: string }[];
+  callbacks: { start: string; end: string; status: string }[];
+  timeline: { kind: string; at: string; data: unknown }[];
+  sla: { firstResponseDue: string | null; resolutionDue: string | null; breached: boolean };
+}
+
+/** Everything known about a thread, across channels, oldest first. */
+export async function getDossier(db: DbOrTrx, options: { reference: string; timezone: string; now: number }): Promise<Dossier> {
+  const thread = await threadByReference(db, options.reference);
+  const iso = (at: number) => toIso(at, options.timezone);
+  const [customer, identities, contacts, advice, timeline, linked] = await Promise.all([
+    db('customers').where({ id: thread.customer_id }).first('id', 'name'),
+    db('identities').where({ customer_id: thread.customer_id }).orderBy('id').select('kind', 'value'),
+    db('contacts').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('channel', 'direction', 'at', 'body'),
+    db('advice').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('agent', 'text', 'at'),
+    db('timeline_events').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('kind', 'data', 'at'),
+    thread.linked_thread_id ? db('threads').where({ id: thread.linked_thread_id }).first('reference') : undefined,
+  ]);
+  const valuesOf = (kind: string) => identities.filter((identity) => identity.kind === kind).map((identity) => identity.value as string);
+
+  return {
+    reference: thread.reference,
+    status: thread.status,
+    language: thread.language,
+    team: thread.team_id,
+    agent: thread.agent_id,
+    linkedReference: linked?.reference ?? null,
+    customer: { id: customer.id, name: customer.name, phones: valuesOf('phone'), emails: valuesOf('email') },
+    issue: { category: thread.category, summary: thread.summary },
+    contacts: contacts.map((contact) => ({ channel: contact.channel, direction: contact.direction, at: iso(contact.at), body: contact.body })),
+    advice: advice.map((entry) => ({ at: iso(entry.at), agent: entry.agent, text: entry.text })),
+    callbacks: [],
+    timeline: timeline.map((event) => ({ kind: event.kind, at: iso(event.at), data: event.data ? JSON.parse(event.data) : null })),
+    sla: {
+      firstResponseDue: thread.first_response_due ? iso(thread.first_response_due) : null,
+      resolutionDue: thread.resolution_due ? iso(thread.resolution_due) : null,
+      breached: isBreached(thread.first_response_due, thread.first_response_at, options.now) || isBreached(thread.resolution_due, thread.resolved_at, options.now),
+    },
+  };
+}
+
+/** Late when it happened after the due time, or has not happened and the due time has passed. */
+function isBreached(due: number | null, doneAt: number | null, now: number): boolean {
+  return due !== null && (doneAt ?? now) > due;
+}

@@ -1,0 +1,49 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+// Number types (mobile or fixed line) need the full metadata; parsing alone does not.
+import { parsePhoneNumberFromString as parseWithTypes } from 'libphonenumber-js/max';
+import { z } from 'zod';
+
+/** The ways a customer can be recognised. Phones are E.164, emails lower case. */
+export type IdentityKind = 'phone' | 'email' | 'chat';
+
+export interface Identity {
+  kind: IdentityKind;
+  value: string;
+}
+
+const DEFAULT_COUNTRY: CountryCode = 'NL';
+
+/** "06 12345678", "+31 6 1234 5678" and "0031612345678" are all "+31612345678". */
+export function normalizePhone(input: string, defaultCountry: CountryCode = DEFAULT_COUNTRY): string | undefined {
+  const cleaned = input.trim().replace(/^00/, '+');
+  const parsed = parsePhoneNumberFromString(cleaned, defaultCountry);
+  return parsed?.isPossible() ? parsed.number : undefined;
+}
+
+/** SMS only reaches mobiles: a call from a fixed line is acknowledged by email or not at all. */
+export function isMobileNumber(e164: string): boolean {
+  const type = parseWithTypes(e164)?.getType();
+  return type === 'MOBILE' || type === 'FIXED_LINE_OR_MOBILE';
+}
+
+const emailSchema = z.email();
+
+export function normalizeEmail(input: string): string | undefined {
+  const lowered = input.trim().toLowerCase();
+  return emailSchema.safeParse(lowered).success ? lowered : undefined;
+}
+
+/** Normalises an identity; undefined when the value cannot be one of its kind. */
+export function normalizeIdentity(identity: Identity): Identity | undefined {
+  const value =
+    identity.kind === 'phone'
+      ? normalizePhone(identity.value)
+      : identity.kind === 'email'
+        ? normalizeEmail(identity.value)
+        : identity.value.trim() || undefined;
+  return value ? { kind: identity.kind, value } : undefined;
+}
+
+export function sameIdentity(a: Identity, b: Identity): boolean {
+  return a.kind === b.kind && a.value === b.value;
+}

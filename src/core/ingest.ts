@@ -1,0 +1,273 @@
+import type { Knex } from 'knex';
+import { enqueueJob } from '../jobs/queue';
+import { isUniqueViolation, type Db } from './db';
+import type { InboundContact, IngestResult, MatchedBy } from './contact';
+import { normalizeIdentity, type Identity } from './identity';
+import { findReference, newReference } from './reference';
+import type { SlaClock } from './sla';
+import { recordEvent } from './timeline';
+
+export const ACKNOWLEDGE_JOB = 'acknowledge';
+
+export interface IngestDeps {
+  db: Db;
+  sla: SlaClock;
+}
+
+interface ThreadRow {
+  id: number;
+  reference: string;
+  customer_id: number;
+  status: string;
+}
+
+/** Where a contact goes, decided before anything is written. */
+type Placement =
+  | { kind: 'join'; thread: ThreadRow; matchedBy: MatchedBy }
+  | { kind: 'open'; linkTo?: { thread: ThreadRow; reason: string }; sameCustomerAs?: number };
+
+const MAX_ATTEMPTS = 3;
+
+/**
+ * The one entry point for every channel: stores the contact on exactly one thread and returns it.
+ * Matching, in layers: the reference the customer gave; the message it replies to; the customer's
+ * only open thread; else a new thread. Concurrent ingests that collide on a unique key (the same
+ * provider id, a new identity, a reference) are retried: the retry sees what the other one stored.
+ */
+export async function ingestContact(deps: IngestDeps, contact: InboundContact): Promise<IngestResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.db.transaction((trx) => ingestInTransaction(trx, deps, contact));
+    } catch (error) {
+      if (attempt >= MAX_ATTEMPTS || !isUniqueViolation(error)) throw error;
+    }
+  }
+}
+
+async function ingestInTransaction(trx: Knex.Transaction, deps: IngestDeps, contact: InboundContact): Promise<IngestResult> {
+  const existing = await trx('contacts')
+    .join('threads', 'threads.id', 'contacts.thread_id')
+    .where({ 'contacts.channel': contact.channel, 'contacts.provider_id': contact.providerId })
+    .first('contacts.id as contact_id', 'threads.id as thread_id', 'threads.reference', 'threads.customer_id');
+  if (existing) {
+    return {
+      threadId: existing.thread_id,
+      reference: existing.reference,
+      customerId: existing.customer_id,
+      contactId: existing.contact_id,
+      outcome: 'duplicate',
+    };
+  }
+
+  const from = contact.from ? normalizeIdentity(contact.from) : undefined;
+  const identities = uniqueIdentities([from, ...(contact.learnedIdentities ?? []).map(normalizeIdentity)]);
+  const owners = await identityOwners(trx, identities);
+  const senderCustomerId = (from && owners.get(key(from))) ?? firstOwner(identities, owners);
+  if (senderCustomerId !== undefined) {
+    // Serialises ingests of one customer on PostgreSQL, so two simultaneous messages cannot both
+    // see "no open thread" and open two. (SQLite runs one transaction at a time anyway.)
+    await trx('customers').where({ id: senderCustomerId }).forUpdate().first('id');
+  }
+
+  const notes: { kind: 'reference-mistyped' | 'reference-unknown'; data: Record<string, unknown> }[] = [];
+  const placement = await place(trx, contact, senderCustomerId, notes);
+
+  const customerId =
+    placement.kind === 'join'
+      ? placement.thread.customer_id
+      : (senderCustomerId ?? placement.sameCustomerAs ?? (await createCustomer(trx, contact)));
+  await fillCustomerName(trx, customerId, contact.name);
+
+  const thread = placement.kind === 'join' ? placement.thread : await openThread(trx, deps.sla, { contact, customerId, placement });
+  const contactId = await insertContact(trx, thread.id, contact, from);
+
+  for (const note of notes) await recordEvent(trx, { threadId: thread.id, kind: note.kind, at: contact.at, data: note.data });
+  await attachIdentities(trx, { customerId, threadId: thread.id, identities, owners, at: contact.at });
+  if (placement.kind === 'join') await trx('threads').where({ id: thread.id }).update({ updated_at: contact.at });
+
+  return {
+    threadId: thread.id,
+    reference: thread.reference,
+    customerId,
+    contactId,
+    outcome: placement.kind === 'join' ? 'joined' : 'opened',
+    matchedBy: placement.kind === 'join' ? placement.matchedBy : undefined,
+    linkedThreadId: placement.kind === 'open' ? placement.linkTo?.thread.id : undefined,
+  };
+}
+
+async function place(
+  trx: Knex.Transaction,
+  contact: InboundContact,
+  senderCustomerId: number | undefined,
+  notes: { kind: 'reference-mistyped' | 'reference-unknown'; data: Record<string, unknown> }[],
+): Promise<Placement> {
+  const mention = findReference(contact.keyedReference ?? '') ?? findReference(contact.subject ?? '') ?? findReference(contact.body);
+  if (mention?.kind === 'mistyped') {
+    // A typo could be someone else's reference: never guess, fall through and keep a note for the agent.
+    notes.push({ kind: 'reference-mistyped', data: { text: mention.text } });
+  } else if (mention?.kind === 'valid') {
+    const thread = await threadBy(trx, { reference: mention.reference });
+    if (thread?.status === 'open') return { kind: 'join', thread, matchedBy: 'reference' };
+    // Knowing the reference identifies the customer even from a new address; the old thread stays closed.
+    if (thread) return { kind: 'open', linkTo: { thread, reason: 'reference-of-closed-thread' }, sameCustomerAs: thread.customer_id };
+    notes.push({ kind: 'reference-unknown', data: { reference: mention.reference } });
+  }
+
+  const repliedTo = await threadRepliedTo(trx, contact.inReplyTo ?? []);
+  if (repliedTo) {
+    // Only the thread's own customer joins by reply headers; anyone else (a colleague in Cc, a
+    // forwarded mail answered by a stranger) gets a thread of their own, linked to this one.
+    if (repliedTo.status !== 'open') return { kind: 'open', linkTo: { thread: repliedTo, reason: 'reply-to-closed-thread' } };
+    if (repliedTo.customer_id === senderCustomerId) return { kind: 'join', thread: repliedTo, matchedBy: 'reply-headers' };
+    return { kind: 'open', linkTo: { thread: repliedTo, reason: 'reply-from-other-sender' } };
+  }
+
+  if (senderCustomerId !== undefined) {
+    const open = await trx('threads').where({ customer_id: senderCustomerId, status: 'open' }).limit(2).select('id', 'reference', 'customer_id', 'status');
+    if (open.length === 1) return { kind: 'join', thread: open[0] as ThreadRow, matchedBy: 'identity' };
+  }
+  return { kind: 'open' };
+}
+
+function threadBy(trx: Knex.Transaction, where: { reference: string } | { id: number }): Promise<ThreadRow | undefined> {
+  return trx('threads').where(where).first('id', 'reference', 'customer_id', 'status');
+}
+
+/** In-Reply-To first, then References from newest to oldest: the nearest message we know wins. */
+async function threadRepliedTo(trx: Knex.Transaction, messageIds: string[]): Promise<ThreadRow | undefined> {
+  if (messageIds.length === 0) return undefined;
+  const rows: { message_id: string; thread_id: number }[] = await trx('contacts')
+    .whereIn('message_id', messageIds)
+    .select('message_id', 'thread_id');
+  const byMessageId = new Map(rows.map((row) => [row.message_id, row.thread_id]));
+  const [inReplyTo, ...references] = messageIds;
+  for (const id of [inReplyTo, ...references.reverse()]) {
+    const threadId = id === undefined ? undefined : byMessageId.get(id);
+    if (threadId !== undefined) return threadBy(trx, { id: threadId });
+  }
+  return undefined;
+}
+
+async function openThread(
+  trx: Knex.Transaction,
+  sla: SlaClock,
+  { contact, customerId, placement }: { contact: InboundContact; customerId: number; placement: Placement & { kind: 'open' } },
+): Promise<ThreadRow> {
+  const teamId = sla.defaultTeam;
+  const due = sla.dueTimes(teamId, contact.at);
+  const customer = await trx('customers').where({ id: customerId }).first('language');
+  const reference = newReference();
+  const [row] = await trx('threads')
+    .insert({
+      reference,
+      customer_id: customerId,
+      status: 'open',
+      category: contact.category ?? null,
+      summary: summarize(contact),
+      language: contact.language ?? customer?.language ?? 'nl',
+      channel: contact.channel,
+      team_id: teamId,
+      linked_thread_id: placement.linkTo?.thread.id ?? null,
+      created_at: contact.at,
+      updated_at: contact.at,
+      first_response_due: due.firstResponseDue,
+      resolution_due: due.resolutionDue,
+    })
+    .returning('id');
+  const threadId = (row as { id: number }).id;
+  await recordEvent(trx, { threadId, kind: 'thread-opened', at: contact.at, data: { channel: contact.channel } });
+  if (placement.linkTo) {
+    const { thread: linked, reason } = placement.linkTo;
+    await recordEvent(trx, { threadId, kind: 'thread-linked', at: contact.at, data: { reference: linked.reference, reason } });
+    await recordEvent(trx, { threadId: linked.id, kind: 'thread-linked', at: contact.at, data: { reference, reason } });
+  }
+  await enqueueJob(trx, { kind: ACKNOWLEDGE_JOB, payload: { threadId }, runAt: contact.at, dedupeKey: `${ACKNOWLEDGE_JOB}:${threadId}` }, contact.at);
+  return { id: threadId, reference, customer_id: customerId, status: 'open' };
+}
+
+const SUMMARY_LENGTH = 280;
+
+/** The first thing the customer said, as the thread's summary until an agent writes a better one. */
+function summarize(contact: InboundContact): string {
+  const text = [contact.subject, contact.body].filter(Boolean).join(': ').replace(/\s+/g, ' ').trim();
+  return text.length > SUMMARY_LENGTH ? `${text.slice(0, SUMMARY_LENGTH - 1)}…` : text;
+}
+
+async function createCustomer(trx: Knex.Transaction, contact: InboundContact): Promise<number> {
+  const [row] = await trx('customers')
+    .insert({ name: contact.name ?? null, language: contact.language ?? 'nl', created_at: contact.at })
+    .returning('id');
+  return (row as { id: number }).id;
+}
+
+async function fillCustomerName(trx: Knex.Transaction, customerId: number, name: string | undefined): Promise<void> {
+  if (name?.trim()) await trx('customers').where({ id: customerId }).whereNull('name').update({ name: name.trim() });
+}
+
+async function insertContact(trx: Knex.Transaction, threadId: number, contact: InboundContact, from: Identity | undefined): Promise<number> {
+  const [row] = await trx('contacts')
+    .insert({
+      thread_id: threadId,
+      channel: contact.channel,
+      direction: 'inbound',
+      provider_id: contact.providerId,
+      message_id: contact.messageId ?? null,
+      from_kind: from?.kind ?? null,
+      from_value: from?.value ?? null,
+      body: contact.body,
+      at: contact.at,
+      raw: contact.raw === undefined ? null : JSON.stringify(contact.raw),
+    })
+    .returning('id');
+  return (row as { id: number }).id;
+}
+
+/**
+ * New addresses join the customer. An address that already belongs to another customer stays
+ * where it is: it is evidence of a duplicate customer, which an agent merges on purpose.
+ */
+async function attachIdentities(
+  trx: Knex.Transaction,
+  args: { customerId: number; threadId: number; identities: Identity[]; owners: Map<string, number>; at: number },
+): Promise<void> {
+  for (const identity of args.identities) {
+    const owner = args.owners.get(key(identity));
+    if (owner === undefined) {
+      await trx('identities').insert({ customer_id: args.customerId, kind: identity.kind, value: identity.value, created_at: args.at });
+      await recordEvent(trx, { threadId: args.threadId, kind: 'identity-learned', at: args.at, data: { ...identity } });
+    } else if (owner !== args.customerId) {
+      await recordEvent(trx, { threadId: args.threadId, kind: 'identity-conflict', at: args.at, data: { ...identity, customerId: owner } });
+    }
+  }
+}
+
+async function identityOwners(trx: Knex.Transaction, identities: Identity[]): Promise<Map<string, number>> {
+  const owners = new Map<string, number>();
+  if (identities.length === 0) return owners;
+  const rows: { kind: string; value: string; customer_id: number }[] = await trx('identities')
+    .where((query) => {
+      for (const identity of identities) query.orWhere({ kind: identity.kind, value: identity.value });
+    })
+    .select('kind', 'value', 'customer_id');
+  for (const row of rows) owners.set(`${row.kind}:${row.value}`, row.customer_id);
+  return owners;
+}
+
+function firstOwner(identities: Identity[], owners: Map<string, number>): number | undefined {
+  for (const identity of identities) {
+    const owner = owners.get(key(identity));
+    if (owner !== undefined) return owner;
+  }
+  return undefined;
+}
+
+function uniqueIdentities(candidates: (Identity | undefined)[]): Identity[] {
+  const seen = new Map<string, Identity>();
+  for (const identity of candidates) if (identity) seen.set(key(identity), identity);
+  return [...seen.values()];
+}
+
+function key(identity: Identity): string {
+  return `${identity.kind}:${identity.value}`;
+}

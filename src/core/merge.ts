@@ -1,0 +1,96 @@
+import type { Knex } from 'knex';
+import type { Db } from './db';
+import { DomainError } from './errors';
+import { toIso } from './format-time';
+import { recordEvent } from './timeline';
+import { threadByReference } from './threads';
+
+export interface MergeRecord {
+  id: number;
+  fromCustomerId: number;
+  intoCustomerId: number;
+  movedIdentities: number;
+  movedThreads: string[];
+  by: string | null;
+  at: string;
+  undoneAt: string | null;
+}
+
+/**
+ * Joins the customer of one thread into the customer of another: identities and threads move,
+ * contacts stay on their threads. What moved is recorded, so undo puts exactly that back.
+ */
+export async function mergeCustomers(
+  db: Db,
+  args: { fromReference: string; intoReference: string; by?: string; now: number; timezone: string },
+): Promise<MergeRecord> {
+  return db.transaction(async (trx) => {
+    const from = (await threadByReference(trx, args.fromReference)).customer_id;
+    const into = (await threadByReference(trx, args.intoReference)).customer_id;
+    if (from === into) throw new DomainError('conflict', `${args.fromReference} and ${args.intoReference} already belong to one customer`);
+
+    const identityIds: number[] = (await trx('identities').where({ customer_id: from }).select('id')).map((row) => row.id);
+    const threads: { id: number; reference: string }[] = await trx('threads').where({ customer_id: from }).select('id', 'reference');
+    await trx('identities').whereIn('id', identityIds).update({ customer_id: into });
+    await trx('threads').whereIn('id', threads.map((thread) => thread.id)).update({ customer_id: into });
+    await trx('customers').where({ id: from }).update({ merged_into: into });
+    const [row] = await trx('customer_merges')
+      .insert({
+        from_customer_id: from,
+        into_customer_id: into,
+        moved_identity_ids: JSON.stringify(identityIds),
+        moved_thread_ids: JSON.stringify(threads.map((thread) => thread.id)),
+        by: args.by ?? null,
+        at: args.now,
+      })
+      .returning('id');
+    const mergeId = (row as { id: number }).id;
+    await recordOnThreads(trx, { customerId: into, kind: 'customer-merged', at: args.now, data: { mergeId, fromCustomerId: from, by: args.by ?? null } });
+    return mergeRecord(trx, mergeId, args.timezone);
+  });
+}
+
+export async function undoMerge(db: Db, args: { mergeId: number; by?: string; now: number; timezone: string }): Promise<MergeRecord> {
+  return db.transaction(async (trx) => {
+    const merge = await trx('customer_merges').where({ id: args.mergeId }).first();
+    if (!merge) throw new DomainError('not_found', `no merge ${args.mergeId}`);
+    if (merge.undone_at !== null) throw new DomainError('conflict', `merge ${args.mergeId} was already undone`);
+
+    // Only what the merge moved goes back; what the customer did since (a new thread, a new
+    // address) stays with the surviving customer, so nothing that arrived since is lost.
+    const identityIds: number[] = JSON.parse(merge.moved_identity_ids);
+    const threadIds: number[] = JSON.parse(merge.moved_thread_ids);
+    await trx('identities').whereIn('id', identityIds).andWhere({ customer_id: merge.into_customer_id }).update({ customer_id: merge.from_customer_id });
+    await trx('threads').whereIn('id', threadIds).andWhere({ customer_id: merge.into_customer_id }).update({ customer_id: merge.from_customer_id });
+    await trx('customers').where({ id: merge.from_customer_id }).update({ merged_into: null });
+    await trx('customer_merges').where({ id: merge.id }).update({ undone_at: args.now });
+    for (const customerId of [merge.from_customer_id, merge.into_customer_id]) {
+      await recordOnThreads(trx, { customerId, kind: 'customer-merge-undone', at: args.now, data: { mergeId: merge.id, by: args.by ?? null } });
+    }
+    return mergeRecord(trx, merge.id, args.timezone);
+  });
+}
+
+async function recordOnThreads(
+  trx: Knex.Transaction,
+  event: { customerId: number; kind: 'customer-merged' | 'customer-merge-undone'; at: number; data: Record<string, unknown> },
+): Promise<void> {
+  const threads: { id: number }[] = await trx('threads').where({ customer_id: event.customerId }).select('id');
+  for (const thread of threads) await recordEvent(trx, { threadId: thread.id, kind: event.kind, at: event.at, data: event.data });
+}
+
+async function mergeRecord(trx: Knex.Transaction, mergeId: number, timezone: string): Promise<MergeRecord> {
+  const merge = await trx('customer_merges').where({ id: mergeId }).first();
+  const threadIds: number[] = JSON.parse(merge.moved_thread_ids);
+  const references: { reference: string }[] = await trx('threads').whereIn('id', threadIds).orderBy('id').select('reference');
+  return {
+    id: merge.id,
+    fromCustomerId: merge.from_customer_id,
+    intoCustomerId: merge.into_customer_id,
+    movedIdentities: (JSON.parse(merge.moved_identity_ids) as number[]).length,
+    movedThreads: references.map((row) => row.reference),
+    by: merge.by,
+    at: toIso(merge.at, timezone),
+    undoneAt: merge.undone_at === null ? null : toIso(merge.undone_at, timezone),
+  };
+}

@@ -1,0 +1,45 @@
+import type { DbOrTrx } from './db';
+import type { Channel } from './contact';
+
+export type OutboundPurpose = 'acknowledgement' | 'reply';
+
+export interface OutboundMessage {
+  threadId: number;
+  channel: Channel;
+  /** E.164 phone, email address or chat session id. */
+  to: string;
+  subject?: string;
+  body: string;
+  purpose: OutboundPurpose;
+}
+
+export interface SendReceipt {
+  /** The provider's id for the message (MessageSid, SMTP Message-ID, outbox row). */
+  providerId: string;
+  /** For email: our Message-ID, so a customer's reply finds the thread. */
+  messageId?: string;
+}
+
+/** One provider for one channel. Senders write inside the caller's transaction where they can. */
+export interface ChannelSender {
+  send(db: DbOrTrx, message: OutboundMessage, now: number): Promise<SendReceipt>;
+}
+
+export type Senders = ReadonlyMap<Channel, ChannelSender>;
+
+/** Sends a message and records it as an outbound contact on its thread. */
+export async function deliver(db: DbOrTrx, senders: Senders, message: OutboundMessage, now: number): Promise<SendReceipt> {
+  const sender = senders.get(message.channel);
+  if (!sender) throw new Error(`no sender for channel ${message.channel}`);
+  const receipt = await sender.send(db, message, now);
+  await db('contacts').insert({
+    thread_id: message.threadId,
+    channel: message.channel,
+    direction: 'outbound',
+    provider_id: receipt.providerId,
+    message_id: receipt.messageId ?? null,
+    body: message.subject ? `${message.subject}\n\n${message.body}` : message.body,
+    at: now,
+  });
+  return receipt;
+}

@@ -1,0 +1,59 @@
+import type { Db } from './db';
+import type { Channel } from './contact';
+import { DomainError } from './errors';
+import { deliver, type Senders } from './outbound';
+import { threadByReference } from './threads';
+
+/** Advice given to the customer; every later handoff carries it. */
+export async function addAdvice(db: Db, args: { reference: string; agent: string; text: string; now: number }): Promise<{ at: number }> {
+  const thread = await threadByReference(db, args.reference);
+  await db('advice').insert({ thread_id: thread.id, agent: args.agent, text: args.text, at: args.now });
+  await db('threads').where({ id: thread.id }).update({ updated_at: args.now });
+  return { at: args.now };
+}
+
+/** Which identity a channel delivers to. A call cannot be answered later by voice: the reply goes by SMS. */
+const ADDRESS_KIND: Record<Channel, 'phone' | 'email' | 'chat'> = { voice: 'phone', sms: 'phone', email: 'email', chat: 'chat' };
+
+/**
+ * An agent's reply, on the channel the customer last used unless the agent chooses one,
+ * to the address the customer last wrote from on that channel.
+ */
+export async function sendReply(
+  db: Db,
+  senders: Senders,
+  args: { reference: string; agent: string; text: string; channel?: Channel; now: number },
+): Promise<{ channel: Channel; to: string }> {
+  return db.transaction(async (trx) => {
+    const thread = await threadByReference(trx, args.reference);
+    const lastInbound = await trx('contacts').where({ thread_id: thread.id, direction: 'inbound' }).orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).first('channel');
+    const requested: Channel = args.channel ?? lastInbound?.channel ?? thread.channel;
+    const channel: Channel = requested === 'voice' ? 'sms' : requested;
+    const kind = ADDRESS_KIND[channel];
+    const lastAddress = await trx('contacts')
+      .where({ thread_id: thread.id, direction: 'inbound', from_kind: kind })
+      .orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }])
+      .first('from_value');
+    const to: string | undefined =
+      lastAddress?.from_value ?? (await trx('identities').where({ customer_id: thread.customer_id, kind }).orderBy('id', 'desc').first('value'))?.value;
+    if (!to) throw new DomainError('no_address', `the customer of ${thread.reference} has no ${kind} address for a ${channel} reply`);
+
+    await deliver(
+      trx,
+      senders,
+      {
+        threadId: thread.id,
+        channel,
+        to,
+        subject: channel === 'email' ? `Re: ${thread.summary ?? 'uw klacht'} [${thread.reference}]` : undefined,
+        body: args.text,
+        purpose: 'reply',
+      },
+      args.now,
+    );
+    await trx('threads')
+      .where({ id: thread.id })
+      .update({ updated_at: args.now, first_response_at: thread.first_response_at ?? args.now, agent_id: thread.agent_id ?? args.agent });
+    return { channel, to };
+  });
+}

@@ -1,0 +1,26 @@
+import type { DbOrTrx } from './db';
+
+/** Things that happen to a thread besides its contacts and advice. */
+export type TimelineKind =
+  | 'thread-opened'
+  | 'thread-linked'
+  | 'reference-mistyped'
+  | 'reference-unknown'
+  | 'identity-learned'
+  | 'identity-conflict'
+  | 'acknowledged'
+  | 'customer-merged'
+  | 'customer-merge-undone'
+  | 'resolved';
+
+export async function recordEvent(
+  db: DbOrTrx,
+  event: { threadId: number; kind: TimelineKind; at: number; data?: Record<string, unknown> },
+): Promise<void> {
+  await db('timeline_events').insert({
+    thread_id: event.threadId,
+    kind: event.kind,
+    at: event.at,
+    data: event.data ? JSON.stringify(event.data) : null,
+  });
+}

@@ -1,0 +1,46 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { HubContext } from '../../context';
+import { CHANNELS } from '../../core/contact';
+import { getDossier } from '../../core/dossier';
+import { addAdvice, sendReply } from '../../core/thread-actions';
+import { listThreads } from '../../core/thread-list';
+
+const listQuery = z.object({
+  status: z.enum(['open', 'resolved']).optional(),
+  q: z.string().trim().min(1).max(200).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+const text = z.string().trim().min(1).max(10_000);
+const agent = z.string().trim().min(1).max(100);
+const adviceBody = z.strictObject({ agent, text });
+const replyBody = z.strictObject({ agent, text, channel: z.enum(CHANNELS).optional() });
+
+export function threadsRouter(ctx: HubContext): Router {
+  const router = Router();
+  const timezone = ctx.config.timezone;
+
+  router.get('/', async (req, res) => {
+    res.json(await listThreads(ctx.db, listQuery.parse(req.query), { timezone }));
+  });
+
+  router.get('/:reference', async (req, res) => {
+    res.json(await getDossier(ctx.db, { reference: req.params.reference, timezone, now: ctx.clock() }));
+  });
+
+  router.post('/:reference/advice', async (req, res) => {
+    const body = adviceBody.parse(req.body);
+    await addAdvice(ctx.db, { reference: req.params.reference, ...body, now: ctx.clock() });
+    res.status(201).json({ advice: { agent: body.agent, text: body.text } });
+  });
+
+  router.post('/:reference/replies', async (req, res) => {
+    const body = replyBody.parse(req.body);
+    const sent = await sendReply(ctx.db, ctx.senders, { reference: req.params.reference, ...body, now: ctx.clock() });
+    res.status(201).json({ reply: sent });
+  });
+
+  return router;
+}

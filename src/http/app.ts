@@ -1,0 +1,54 @@
+import express, { type Express } from 'express';
+import type { HubContext } from '../context';
+import { migrationsCurrent } from '../core/db';
+import { apiAuth } from './api-auth';
+import { mergesRouter } from './api/merges';
+import { outboxRouter } from './api/outbox';
+import { threadsRouter } from './api/threads';
+import { errorHandler, notFound } from './errors';
+
+/** JSON bodies are small: a complaint text, an advice. Larger is a mistake or an attack. */
+const JSON_LIMIT = '100kb';
+
+export function createApp(ctx: HubContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // Path only: query strings may carry tokens (chat EventSource) and must not reach the log.
+      ctx.logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      const current = await migrationsCurrent(ctx.db);
+      res.status(current ? 200 : 503).json({ status: current ? 'ready' : 'migrations pending', database: 'reachable' });
+    } catch {
+      res.status(503).json({ status: 'not ready', database: 'unreachable' });
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+
+  const api = express.Router();
+  api.use(apiAuth(ctx.env.API_TOKEN));
+  api.use(express.json({ limit: JSON_LIMIT }));
+  api.use('/threads', threadsRouter(ctx));
+  api.use('/outbox', outboxRouter(ctx));
+  api.use('/merges', mergesRouter(ctx));
+  app.use('/api', api);
+
+  app.use(notFound);
+  app.use(errorHandler(ctx.logger));
+  return app;
+}

@@ -1,0 +1,93 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import pino, { type Logger } from 'pino';
+import { acknowledgeJob } from './acknowledgements/acknowledge-job';
+import { outboxSenders } from './channels/outbox/outbox-sender';
+import type { HubEnv } from './config/env';
+import type { HubConfig } from './config/hub-config';
+import type { HubContext } from './context';
+import { CHANNELS, type InboundContact, type IngestResult } from './core/contact';
+import { migrateToLatest, openDb } from './core/db';
+import { ACKNOWLEDGE_JOB, ingestContact } from './core/ingest';
+import { SlaClock } from './core/sla';
+import { createApp } from './http/app';
+import { JobWorker, type JobHandler } from './jobs/worker';
+import { createMetrics } from './metrics';
+import { hostname } from 'node:os';
+
+export interface HubOptions {
+  env: HubEnv;
+  config: HubConfig;
+  logger?: Logger;
+  clock?: () => number;
+  /** Run scheduled jobs in this process (default true). */
+  runJobs?: boolean;
+}
+
+/** A running hub: storage migrated, HTTP app built, job worker ready. */
+export class Hub {
+  readonly app: Express;
+  readonly worker: JobWorker;
+  private server?: Server;
+
+  private constructor(
+    readonly ctx: HubContext,
+    private readonly runJobs: boolean,
+  ) {
+    this.app = createApp(ctx);
+    const handlers = new Map<string, JobHandler>([[ACKNOWLEDGE_JOB, acknowledgeJob(ctx)]]);
+    this.worker = new JobWorker({ db: ctx.db, handlers, workerId: `${hostname()}:${process.pid}`, clock: ctx.clock, logger: ctx.logger });
+  }
+
+  static async create(options: HubOptions): Promise<Hub> {
+    const logger = options.logger ?? pino({ level: options.env.LOG_LEVEL });
+    const db = openDb({ url: options.env.DATABASE_URL });
+    try {
+      await migrateToLatest(db);
+    } catch (error) {
+      await db.destroy();
+      throw error;
+    }
+    const config = options.env.HUB_TIMEZONE ? { ...options.config, timezone: options.env.HUB_TIMEZONE } : options.config;
+    const ctx: HubContext = {
+      env: options.env,
+      config,
+      db,
+      sla: new SlaClock(config),
+      senders: outboxSenders(CHANNELS),
+      metrics: createMetrics(db),
+      logger,
+      clock: options.clock ?? Date.now,
+    };
+    return new Hub(ctx, options.runJobs ?? true);
+  }
+
+  /** The channels' way in: every inbound contact passes here. */
+  async ingest(contact: InboundContact): Promise<IngestResult> {
+    const result = await ingestContact(this.ctx, contact);
+    this.ctx.metrics.contactsIngested.inc({ channel: contact.channel, outcome: result.outcome });
+    return result;
+  }
+
+  async listen(port = this.ctx.env.PORT): Promise<number> {
+    const server = this.app.listen(port);
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    if (this.runJobs) this.worker.start();
+    return (server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.stop();
+    const server = this.server;
+    if (server) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+    }
+    await this.ctx.db.destroy();
+  }
+}

@@ -1,0 +1,55 @@
+import type { DbOrTrx } from '../core/db';
+
+export interface JobSpec {
+  kind: string;
+  payload: unknown;
+  /** Epoch milliseconds; the job is not claimed before this. */
+  runAt: number;
+  /** At most one job per key, ever: e.g. "acknowledge:<thread id>". */
+  dedupeKey?: string;
+  /** Default 5. Counts claims, so a worker that dies mid-job uses up an attempt too. */
+  maxAttempts?: number;
+}
+
+/** A job as a worker holds it. (id, lockedBy, attempts) fence every later write to its row. */
+export interface ClaimedJob {
+  id: number;
+  kind: string;
+  payload: unknown;
+  /** This claim's attempt number, starting at 1. */
+  attempts: number;
+  runAt: number;
+  leaseUntil: number;
+  lockedBy: string;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+/**
+ * Inserts a job (inside the caller's transaction when given one, so the job exists exactly
+ * when the work that asked for it commits). A second job with the same dedupeKey is ignored
+ * (returns false).
+ */
+export async function enqueueJob(db: DbOrTrx, spec: JobSpec, now: number): Promise<boolean> {
+  const maxAttempts = spec.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new Error(`maxAttempts must be a positive integer, got ${maxAttempts}`);
+  if (!Number.isFinite(spec.runAt)) throw new Error(`runAt must be epoch milliseconds, got ${spec.runAt}`);
+
+  // ON CONFLICT DO NOTHING rather than catching a unique violation: on PostgreSQL a failed
+  // statement aborts the caller's whole transaction, and a duplicate is not an error here.
+  const inserted: unknown[] = await db('jobs')
+    .insert({
+      kind: spec.kind,
+      payload: JSON.stringify(spec.payload ?? null),
+      dedupe_key: spec.dedupeKey ?? null,
+      state: 'queued',
+      run_at: spec.runAt,
+      attempts: 0,
+      max_attempts: maxAttempts,
+      created_at: now,
+    })
+    .onConflict('dedupe_key')
+    .ignore()
+    .returning('id');
+  return inserted.length > 0;
+}
