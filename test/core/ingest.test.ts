@@ -1,0 +1,196 @@
+import { expect } from 'chai';
+import { parseHubConfig } from '../../src/config/hub-config';
+import type { InboundContact } from '../../src/core/contact';
+import { ingestContact, type IngestDeps } from '../../src/core/ingest';
+import { formatReference, luhnCheckDigit } from '../../src/core/reference';
+import { SlaClock } from '../../src/core/sla';
+import { createTestDb, storeName, type TestDb } from '../helpers/db';
+import demoConfig from '../../config/klachtenhub.json';
+
+const at = Date.parse('2026-11-24T10:00:00+01:00');
+let sequence = 0;
+
+function sms(from: string, body: string, extra: Partial<InboundContact> = {}): InboundContact {
+  return { channel: 'sms', providerId: `SM${++sequence}`, from: { kind: 'phone', value: from }, body, at: at + sequence * 1000, ...extra };
+}
+
+function email(from: string, body: string, extra: Partial<InboundContact> = {}): InboundContact {
+  const providerId = `<m${++sequence}@mail.example>`;
+  return { channel: 'email', providerId, messageId: providerId, from: { kind: 'email', value: from }, body, at: at + sequence * 1000, ...extra };
+}
+
+/** A reference one digit off from `reference`, so its check digit no longer fits. */
+function mistype(reference: string): string {
+  const digits = reference.slice(3);
+  const wrong = ((Number(digits[2]) + 1) % 10).toString();
+  return `KL-${digits.slice(0, 2)}${wrong}${digits.slice(3)}`;
+}
+
+describe(`ingest: one complaint thread per issue (${storeName})`, () => {
+  let store: TestDb;
+  let deps: IngestDeps;
+
+  beforeEach(async () => {
+    store = await createTestDb();
+    deps = { db: store.db, sla: new SlaClock(parseHubConfig(demoConfig, 'config/klachtenhub.json')) };
+  });
+  afterEach(() => store.destroy());
+
+  const ingest = (contact: InboundContact) => ingestContact(deps, contact);
+  const count = async (table: string) => Number((await store.db(table).count({ n: '*' }))[0]?.n);
+
+  it('a first contact opens a thread with a check-digit reference, due times and an acknowledgement job', async () => {
+    const result = await ingest(sms('06 12345678', 'Mijn telefoon doet het niet', { name: 'Els Jansen', at }));
+    expect(result.outcome).to.equal('opened');
+    expect(result.reference).to.match(/^KL-\d{8}$/);
+    const digits = result.reference.slice(3);
+    expect(luhnCheckDigit(digits.slice(0, 7))).to.equal(Number(digits[7]));
+
+    const thread = await store.db('threads').where({ id: result.threadId }).first();
+    expect(thread.summary).to.equal('Mijn telefoon doet het niet');
+    // Tuesday 10:00 + 8 opening hours: 2.5 h before lunch, 3.5 h after, 2 h on Wednesday: 11:00.
+    expect(new Date(thread.first_response_due).toISOString()).to.equal('2026-11-25T10:00:00.000Z');
+    const identity = await store.db('identities').first('kind', 'value');
+    expect(identity).to.deep.equal({ kind: 'phone', value: '+31612345678' });
+    const jobs = await store.db('jobs').select('kind', 'dedupe_key');
+    expect(jobs).to.deep.equal([{ kind: 'acknowledge', dedupe_key: `acknowledge:${result.threadId}` }]);
+  });
+
+  it('a known customer with exactly one open thread joins it, whatever phone notation they use', async () => {
+    const first = await ingest(sms('+31612345678', 'Geen bereik'));
+    const second = await ingest(sms('0031 6 1234 5678', 'Nog steeds geen bereik'));
+    expect(second).to.include({ outcome: 'joined', matchedBy: 'identity', threadId: first.threadId });
+    expect(await count('jobs')).to.equal(1);
+  });
+
+  it('the same provider id twice (a Twilio retry) is one contact', async () => {
+    const contact = sms('+31612345678', 'Geen bereik');
+    const first = await ingest(contact);
+    const retry = await ingest({ ...contact });
+    expect(retry).to.include({ outcome: 'duplicate', threadId: first.threadId, contactId: first.contactId });
+    expect(await count('contacts')).to.equal(1);
+  });
+
+  it('simultaneous retries of one message still store it once', async () => {
+    const contact = sms('+31687654321', 'Dubbel verzonden');
+    const results = await Promise.all([ingest(contact), ingest({ ...contact }), ingest({ ...contact })]);
+    expect(results.filter((result) => result.outcome === 'opened')).to.have.length(1);
+    expect(await count('contacts')).to.equal(1);
+    expect(await count('threads')).to.equal(1);
+  });
+
+  it('a reference in an SMS joins that thread even from a new number, and the number joins the customer', async () => {
+    const opened = await ingest(email('els@example.nl', 'Factuur klopt niet', { name: 'Els Jansen' }));
+    const bySms = await ingest(sms('+31611112222', `Over ${opened.reference.toLowerCase()}: nog niets gehoord`));
+    expect(bySms).to.include({ outcome: 'joined', matchedBy: 'reference', threadId: opened.threadId, customerId: opened.customerId });
+    const phones = await store.db('identities').where({ customer_id: opened.customerId, kind: 'phone' }).pluck('value');
+    expect(phones).to.deep.equal(['+31611112222']);
+  });
+
+  it('a reference keyed on the phone keypad joins that thread', async () => {
+    const opened = await ingest(sms('+31612345678', 'Storing'));
+    const call: InboundContact = { channel: 'voice', providerId: 'CA1', body: 'Storing nog steeds', keyedReference: opened.reference.slice(3), at: at + 60_000 };
+    expect(await ingest(call)).to.include({ outcome: 'joined', matchedBy: 'reference', threadId: opened.threadId });
+  });
+
+  it('a mistyped reference is never matched: a new thread with a note for the agent', async () => {
+    const opened = await ingest(sms('+31612345678', 'Storing'));
+    const typo = mistype(opened.reference);
+    const result = await ingest(email('iemand@example.nl', `Graag status van ${typo}`));
+    expect(result.outcome).to.equal('opened');
+    expect(result.threadId).to.not.equal(opened.threadId);
+    const note = await store.db('timeline_events').where({ thread_id: result.threadId, kind: 'reference-mistyped' }).first('data');
+    expect(JSON.parse(note.data)).to.deep.equal({ text: typo });
+  });
+
+  it('a mistyped reference from a known customer still reaches their one open thread by identity', async () => {
+    const opened = await ingest(sms('+31612345678', 'Storing'));
+    const result = await ingest(sms('+31612345678', `Zie ${mistype(opened.reference)}`));
+    expect(result).to.include({ outcome: 'joined', matchedBy: 'identity', threadId: opened.threadId });
+  });
+
+  it('an email reply (In-Reply-To) from the customer joins the thread it answers', async () => {
+    const opened = await ingest(email('els@example.nl', 'Factuur klopt niet'));
+    const original = await store.db('contacts').where({ id: opened.contactId }).first('message_id');
+    await ingest(email('els@example.nl', 'Tweede klacht: bezorging', {}));
+    // Two open threads now: only the reply headers can say which one this is.
+    const reply = await ingest(email('ELS@example.nl', 'Aanvulling op de factuur', { inReplyTo: [original.message_id] }));
+    expect(reply).to.include({ outcome: 'joined', matchedBy: 'reply-headers', threadId: opened.threadId });
+  });
+
+  it('References are searched when In-Reply-To is unknown (a client that rewrote it)', async () => {
+    const opened = await ingest(email('els@example.nl', 'Factuur klopt niet'));
+    const original = await store.db('contacts').where({ id: opened.contactId }).first('message_id');
+    await ingest(email('els@example.nl', 'Andere klacht'));
+    const reply = await ingest(email('els@example.nl', 'Aanvulling', { inReplyTo: ['<rewritten@outlook.example>', original.message_id] }));
+    expect(reply).to.include({ matchedBy: 'reply-headers', threadId: opened.threadId });
+  });
+
+  it('a reply from someone who is not the thread\'s customer opens their own thread, linked (Zammad\'s bug)', async () => {
+    const opened = await ingest(email('els@example.nl', 'Factuur klopt niet'));
+    const original = await store.db('contacts').where({ id: opened.contactId }).first('message_id');
+    const stranger = await ingest(email('piet@other.example', 'Ik heb hetzelfde probleem', { inReplyTo: [original.message_id] }));
+    expect(stranger.outcome).to.equal('opened');
+    expect(stranger.linkedThreadId).to.equal(opened.threadId);
+    expect(stranger.customerId).to.not.equal(opened.customerId);
+    const bodies = await store.db('contacts').where({ thread_id: opened.threadId }).pluck('body');
+    expect(bodies).to.deep.equal(['Factuur klopt niet']);
+    const links = await store.db('timeline_events').where({ kind: 'thread-linked' }).pluck('thread_id');
+    expect(links.sort()).to.deep.equal([opened.threadId, stranger.threadId].sort());
+  });
+
+  it('a reference to a resolved thread opens a new thread for the same customer, linked to the old one', async () => {
+    const opened = await ingest(sms('+31612345678', 'Storing'));
+    await store.db('threads').where({ id: opened.threadId }).update({ status: 'resolved' });
+    const again = await ingest(email('nieuw@example.nl', `Weer mis, zie ${opened.reference}`));
+    expect(again).to.include({ outcome: 'opened', linkedThreadId: opened.threadId, customerId: opened.customerId });
+  });
+
+  it('a customer with two open threads and no reference gets a new thread instead of a guess', async () => {
+    const first = await ingest(sms('+31612345678', 'Storing'));
+    await ingest(email('els@example.nl', `Factuur, en zie ${first.reference}`, {}));
+    // Give the email customer a second open thread by merging identities directly: a second thread of one customer.
+    await store.db('threads').insert({
+      reference: formatReference('00000000'), customer_id: first.customerId, status: 'open', language: 'nl', channel: 'sms', created_at: at, updated_at: at,
+    });
+    const third = await ingest(sms('+31612345678', 'Welke van de twee?'));
+    expect(third.outcome).to.equal('opened');
+  });
+
+  it('identities learned in a chat (email and phone) attach to the customer and are recognised later', async () => {
+    const chat: InboundContact = {
+      channel: 'chat', providerId: 'chat-1', from: { kind: 'chat', value: 'session-abc' }, name: 'Els Jansen', body: 'Hallo, mijn modem werkt niet',
+      learnedIdentities: [{ kind: 'email', value: 'Els@Example.NL' }, { kind: 'phone', value: '06-12345678' }], at,
+    };
+    const opened = await ingest(chat);
+    const identities = await store.db('identities').where({ customer_id: opened.customerId }).orderBy('kind').select('kind', 'value');
+    expect(identities).to.deep.equal([
+      { kind: 'chat', value: 'session-abc' },
+      { kind: 'email', value: 'els@example.nl' },
+      { kind: 'phone', value: '+31612345678' },
+    ]);
+    expect(await ingest(sms('+31612345678', 'Nog steeds kapot'))).to.include({ matchedBy: 'identity', threadId: opened.threadId });
+  });
+
+  it('an address that belongs to another customer is not taken over: it is noted as a possible duplicate', async () => {
+    const els = await ingest(sms('+31612345678', 'Storing', { name: 'Els' }));
+    const chat: InboundContact = {
+      channel: 'chat', providerId: 'chat-2', from: { kind: 'chat', value: 'session-xyz' }, body: 'Ik ben Piet', name: 'Piet',
+      learnedIdentities: [{ kind: 'email', value: 'piet@example.nl' }], at,
+    };
+    const piet = await ingest(chat);
+    const conflict = await ingest({ ...chat, providerId: 'chat-3', body: 'Mijn nummer is 0612345678', learnedIdentities: [{ kind: 'phone', value: '0612345678' }] });
+    expect(conflict.customerId).to.equal(piet.customerId);
+    const owner = await store.db('identities').where({ kind: 'phone', value: '+31612345678' }).first('customer_id');
+    expect(owner.customer_id).to.equal(els.customerId);
+    expect(await store.db('timeline_events').where({ kind: 'identity-conflict', thread_id: piet.threadId }).first()).to.exist;
+  });
+
+  it('a withheld caller ID still makes a thread with the contact on it', async () => {
+    const call: InboundContact = { channel: 'voice', providerId: 'CA-anon', body: 'Ik bel over mijn rekening', at };
+    const result = await ingest(call);
+    expect(result.outcome).to.equal('opened');
+    expect(await count('identities')).to.equal(0);
+    expect(await count('contacts')).to.equal(1);
+  });
+});
