@@ -7,7 +7,7 @@ export type Weekday = (typeof WEEKDAYS)[number];
 /** "09:00-17:00": a range within one day, start before end. */
 const timeRange = z
   .string()
-  .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, 'expected "HH:MM-HH:MM", e.g. "09:00-17:00"')
+  .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, { message: 'expected "HH:MM-HH:MM", e.g. "09:00-17:00"', abort: true })
   .refine((range) => {
     const [start, end] = range.split('-') as [string, string];
     return start < end;
@@ -132,10 +132,4 @@ export function loadHubConfig(path: string): HubConfig {
 function formatPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(top level)';
   return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`)).join('');
-}
-
-export function teamHours(config: HubConfig, teamId: string): WeeklyHours {
-  const team = config.teams.find((candidate) => candidate.id === teamId);
-  if (!team) throw new Error(`unknown team ${teamId}`);
-  return team.hours;
 }

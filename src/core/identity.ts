@@ -43,7 +43,3 @@ export function normalizeIdentity(identity: Identity): Identity | undefined {
         : identity.value.trim() || undefined;
   return value ? { kind: identity.kind, value } : undefined;
 }
-
-export function sameIdentity(a: Identity, b: Identity): boolean {
-  return a.kind === b.kind && a.value === b.value;
-}
