@@ -1,14 +1,16 @@
 import { z } from 'zod';
-import { ConfigError } from './hub-config';
+import { ConfigError, isKnownTimeZone } from './hub-config';
 
-const optional = z.string().trim().min(1).optional();
+/** An empty variable (`PORT=`) counts as unset, as shells and .env files mean it. */
+const unsetWhenEmpty = (value: unknown) => (value === '' ? undefined : value);
+const optional = z.preprocess(unsetWhenEmpty, z.string().trim().min(1).optional());
 
 const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: z.preprocess(unsetWhenEmpty, z.coerce.number().int().min(0).max(65535).default(3000)),
   DATABASE_URL: z.string().min(1).default('sqlite:./data/klachtenhub.db'),
   PUBLIC_URL: z.url().optional(),
   HUB_CONFIG: z.string().min(1).default('config/klachtenhub.json'),
-  HUB_TIMEZONE: optional,
+  HUB_TIMEZONE: optional.refine((zone) => zone === undefined || isKnownTimeZone(zone), 'unknown time zone'),
   API_TOKEN: optional,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { isKnownHolidayCountry } from '../core/calendar';
 
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -46,7 +47,7 @@ export const hubConfigSchema = z
   .strictObject({
     timezone: z.string().default('Europe/Amsterdam'),
     /** ISO country whose public holidays close the business, or false for none. */
-    holidays: z.union([z.string().length(2), z.literal(false)]).default('NL'),
+    holidays: z.union([z.string().min(2), z.literal(false)]).default('NL'),
     slotMinutes: z.number().int().min(5).max(240).default(15),
     /** Team that owns new threads until someone routes them elsewhere. */
     defaultTeam: z.string().min(1).optional(),
@@ -80,6 +81,15 @@ export const hubConfigSchema = z
         seen.add(item.id);
       });
     }
+    config.teams.forEach((team, index) => {
+      // A team that is never open would make every SLA due time unreachable.
+      if (!Object.values(team.hours).some((ranges) => ranges && ranges.length > 0)) {
+        ctx.addIssue({ code: 'custom', path: ['teams', index, 'hours'], message: 'the team has no opening hours on any day' });
+      }
+    });
+    if (config.holidays !== false && !isKnownHolidayCountry(config.holidays)) {
+      ctx.addIssue({ code: 'custom', path: ['holidays'], message: `unknown holiday country "${config.holidays}"` });
+    }
     if (!isKnownTimeZone(config.timezone)) {
       ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown time zone "${config.timezone}"` });
     }
@@ -93,7 +103,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function isKnownTimeZone(zone: string): boolean {
+export function isKnownTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
     return true;

@@ -77,6 +77,16 @@ function holidaySource(country: string): HolidaySource {
   return entry;
 }
 
+/** True when date-holidays knows the code ("NL", "DE-BY"): it accepts unknown ones silently. */
+export function isKnownHolidayCountry(country: string): boolean {
+  try {
+    holidaySource(country);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function publicHolidays(country: string, year: number): PublicHoliday[] {
   const entry = holidaySource(country);
   let list = entry.years.get(year);

@@ -60,6 +60,11 @@ export async function undoMerge(db: Db, args: { mergeId: number; by?: string; no
     // address) stays with the surviving customer, so nothing that arrived since is lost.
     const identityIds: number[] = JSON.parse(merge.moved_identity_ids);
     const threadIds: number[] = JSON.parse(merge.moved_thread_ids);
+    const movedOnSince =
+      (await trx('identities').whereIn('id', identityIds).whereNot({ customer_id: merge.into_customer_id }).first('id')) ??
+      (await trx('threads').whereIn('id', threadIds).whereNot({ customer_id: merge.into_customer_id }).first('id'));
+    // A later merge took this customer further; undoing this one first would split it half-way.
+    if (movedOnSince) throw new DomainError('conflict', `a later merge moved this customer on; undo that merge first`);
     await trx('identities').whereIn('id', identityIds).andWhere({ customer_id: merge.into_customer_id }).update({ customer_id: merge.from_customer_id });
     await trx('threads').whereIn('id', threadIds).andWhere({ customer_id: merge.into_customer_id }).update({ customer_id: merge.from_customer_id });
     await trx('customers').where({ id: merge.from_customer_id }).update({ merged_into: null });
