@@ -7,7 +7,7 @@ export async function up(knex: Knex): Promise<void> {
     table.increments('id');
     table.string('name');
     table.string('language', 8).notNullable().defaultTo('nl');
-    table.integer('merged_into').references('customers.id'); // set while merged into another customer
+    table.integer('merged_into').references('customers.id').index(); // set while merged into another customer
     table.bigInteger('created_at').notNullable();
   });
 
@@ -42,6 +42,7 @@ export async function up(knex: Knex): Promise<void> {
     table.bigInteger('resolved_at');
     table.index(['customer_id', 'status']);
     table.index(['status', 'updated_at']);
+    table.index(['linked_thread_id']);
   });
 
   await knex.schema.createTable('contacts', (table) => {
@@ -82,8 +83,8 @@ export async function up(knex: Knex): Promise<void> {
   // Merges are recorded with exactly what moved, so an undo restores it.
   await knex.schema.createTable('customer_merges', (table) => {
     table.increments('id');
-    table.integer('from_customer_id').notNullable().references('customers.id');
-    table.integer('into_customer_id').notNullable().references('customers.id');
+    table.integer('from_customer_id').notNullable().references('customers.id').index();
+    table.integer('into_customer_id').notNullable().references('customers.id').index();
     table.text('moved_identity_ids').notNullable(); // JSON number[]
     table.text('moved_thread_ids').notNullable(); // JSON number[]
     table.string('by');
@@ -100,7 +101,7 @@ export async function up(knex: Knex): Promise<void> {
     table.text('body').notNullable();
     table.string('purpose', 32).notNullable(); // acknowledgement | reply | ...
     table.bigInteger('at').notNullable();
-    table.index(['at']);
+    table.index(['thread_id']);
   });
 
   await knex.schema.createTable('jobs', (table) => {

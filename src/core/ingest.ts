@@ -157,7 +157,7 @@ async function openThread(
   const teamId = sla.defaultTeam;
   const due = sla.dueTimes(teamId, contact.at);
   const customer = await trx('customers').where({ id: customerId }).first('language');
-  const reference = newReference();
+  const reference = await unusedReference(trx);
   const [row] = await trx('threads')
     .insert({
       reference,
@@ -184,6 +184,19 @@ async function openThread(
   }
   await enqueueJob(trx, { kind: ACKNOWLEDGE_JOB, payload: { threadId }, runAt: contact.at, dedupeKey: `${ACKNOWLEDGE_JOB}:${threadId}` }, contact.at);
   return { id: threadId, reference, customer_id: customerId, status: 'open' };
+}
+
+/**
+ * References are random in a space of 10 million, so a busy hub meets taken ones: with 1M
+ * threads one draw in ten. Drawing again here costs an index lookup; a collision left to the
+ * unique constraint would cost the whole transaction (and three in a row would fail the ingest).
+ */
+async function unusedReference(trx: Knex.Transaction): Promise<string> {
+  for (let draw = 0; draw < 50; draw++) {
+    const reference = newReference();
+    if (!(await trx('threads').where({ reference }).first('id'))) return reference;
+  }
+  throw new Error('no unused reference found in 50 draws: the reference space is nearly full');
 }
 
 const SUMMARY_LENGTH = 280;
