@@ -3,6 +3,7 @@ import type { Channel } from './contact';
 import { DomainError } from './errors';
 import { deliver, type Senders } from './outbound';
 import { threadByReference } from './threads';
+import { render } from '../views/templates';
 
 /** Advice given to the customer; every later handoff carries it. */
 export async function addAdvice(db: Db, args: { reference: string; agent: string; text: string; now: number }): Promise<{ at: number }> {
@@ -45,7 +46,7 @@ export async function sendReply(
         threadId: thread.id,
         channel,
         to,
-        subject: channel === 'email' ? `Re: ${thread.summary ?? 'uw klacht'} [${thread.reference}]` : undefined,
+        subject: channel === 'email' ? render('reply/email-subject', { language: thread.language, format: 'txt' }, { reference: thread.reference }) : undefined,
         body: args.text,
         purpose: 'reply',
       },

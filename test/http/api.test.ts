@@ -417,7 +417,7 @@ describe(`HTTP API (${storeName})`, function () {
       expect(messages).to.have.length(2);
       expect(messages[0]).to.include({ channel: 'sms', to: '+31612345678', body: 'Verzonden.', reference });
       expect(messages[1]).to.include({ channel: 'email', to: 'jan@example.nl', body: 'We sturen een nieuwe.', reference });
-      expect(messages[1].subject).to.include(reference);
+      expect(messages[1].subject).to.equal(`Reactie op uw klacht [${reference}]`);
 
       const dossier = (await t.request('GET', `/api/threads/${reference}`)).json;
       expect(dossier.contacts.filter((contact: { direction: string }) => contact.direction === 'outbound').map((contact: { channel: string }) => contact.channel)).to.deep.equal([
