@@ -1,7 +1,7 @@
 import type { DbOrTrx } from './db';
 import type { Channel } from './contact';
 
-export type OutboundPurpose = 'acknowledgement' | 'reply';
+export type OutboundPurpose = 'acknowledgement' | 'reply' | 'satisfaction';
 
 export interface OutboundMessage {
   threadId: number;

@@ -2,7 +2,9 @@ import type { Db } from './db';
 import type { Channel } from './contact';
 import { DomainError } from './errors';
 import { deliver, type Senders } from './outbound';
-import { threadByReference } from './threads';
+import type { Knex } from 'knex';
+import { recordEvent } from './timeline';
+import { threadByReference, type ThreadRecord } from './threads';
 import { render } from '../views/templates';
 
 /** Advice given to the customer; every later handoff carries it. */
@@ -27,26 +29,14 @@ export async function sendReply(
 ): Promise<{ channel: Channel; to: string }> {
   return db.transaction(async (trx) => {
     const thread = await threadByReference(trx, args.reference);
-    const lastInbound = await trx('contacts').where({ thread_id: thread.id, direction: 'inbound' }).orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).first('channel');
-    const requested: Channel = args.channel ?? lastInbound?.channel ?? thread.channel;
-    const channel: Channel = requested === 'voice' ? 'sms' : requested;
-    const kind = ADDRESS_KIND[channel];
-    const lastAddress = await trx('contacts')
-      .where({ thread_id: thread.id, direction: 'inbound', from_kind: kind })
-      .orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }])
-      .first('from_value');
-    const to: string | undefined =
-      lastAddress?.from_value ?? (await trx('identities').where({ customer_id: thread.customer_id, kind }).orderBy('id', 'desc').first('value'))?.value;
-    if (!to) throw new DomainError('no_address', `the customer of ${thread.reference} has no ${kind} address for a ${channel} reply`);
-
+    const target = await replyTarget(trx, thread, args.channel);
     await deliver(
       trx,
       senders,
       {
         threadId: thread.id,
-        channel,
-        to,
-        subject: channel === 'email' ? render('reply/email-subject', { language: thread.language, format: 'txt' }, { reference: thread.reference }) : undefined,
+        ...target,
+        subject: target.channel === 'email' ? render('reply/email-subject', { language: thread.language, format: 'txt' }, { reference: thread.reference }) : undefined,
         body: args.text,
         purpose: 'reply',
       },
@@ -55,6 +45,47 @@ export async function sendReply(
     await trx('threads')
       .where({ id: thread.id })
       .update({ updated_at: args.now, first_response_at: thread.first_response_at ?? args.now, agent_id: thread.agent_id ?? args.agent });
-    return { channel, to };
+    return target;
   });
+}
+
+/**
+ * Closes a thread with the agent's resolution and asks the customer how it went, on the
+ * channel they last used. A customer the hub cannot reach still gets the thread closed.
+ */
+export async function resolveThread(
+  db: Db,
+  senders: Senders,
+  args: { reference: string; agent: string; resolution: string; now: number },
+): Promise<{ satisfactionQuestion: { channel: Channel; to: string } | null }> {
+  return db.transaction(async (trx) => {
+    const thread = await threadByReference(trx, args.reference);
+    if (thread.status === 'resolved') throw new DomainError('conflict', `${thread.reference} is already resolved`);
+    await trx('threads').where({ id: thread.id }).update({ status: 'resolved', resolved_at: args.now, updated_at: args.now, agent_id: thread.agent_id ?? args.agent });
+    await recordEvent(trx, { threadId: thread.id, kind: 'resolved', at: args.now, data: { agent: args.agent, resolution: args.resolution } });
+
+    const target = await replyTarget(trx, thread).catch((error: unknown) => {
+      if (error instanceof DomainError && error.code === 'no_address') return null;
+      throw error;
+    });
+    if (target) {
+      const body = render('satisfaction/question', { language: thread.language, format: 'txt' }, { reference: thread.reference });
+      await deliver(trx, senders, { threadId: thread.id, ...target, subject: target.channel === 'email' ? body.split('\n')[0] : undefined, body, purpose: 'satisfaction' }, args.now);
+    }
+    return { satisfactionQuestion: target };
+  });
+}
+
+/** Where a message to the customer goes: the chosen or last-used channel (a call is answered by SMS), the last address used on it. */
+async function replyTarget(trx: Knex.Transaction, thread: ThreadRecord, chosen?: Channel): Promise<{ channel: Channel; to: string }> {
+  const newestFirst = [{ column: 'at', order: 'desc' as const }, { column: 'id', order: 'desc' as const }];
+  const lastInbound = await trx('contacts').where({ thread_id: thread.id, direction: 'inbound' }).orderBy(newestFirst).first('channel');
+  const requested: Channel = chosen ?? lastInbound?.channel ?? thread.channel;
+  const channel: Channel = requested === 'voice' ? 'sms' : requested;
+  const kind = ADDRESS_KIND[channel];
+  const lastAddress = await trx('contacts').where({ thread_id: thread.id, direction: 'inbound', from_kind: kind }).orderBy(newestFirst).first('from_value');
+  const to: string | undefined =
+    lastAddress?.from_value ?? (await trx('identities').where({ customer_id: thread.customer_id, kind }).orderBy('id', 'desc').first('value'))?.value;
+  if (!to) throw new DomainError('no_address', `the customer of ${thread.reference} has no ${kind} address for a ${channel} message`);
+  return { channel, to };
 }

@@ -441,6 +441,41 @@ describe(`HTTP API (${storeName})`, function () {
     });
   });
 
+  describe('resolve', () => {
+    beforeEach(async () => {
+      t = await startHub({ now: TUESDAY_10 + 30 * MINUTE });
+    });
+
+    it('closes the thread and asks the customer for a rating on the channel they last used', async () => {
+      const { reference } = await t.hub.ingest(sms('+31612345678', 'Kapot', { name: 'Jan' }));
+      const response = await t.request('POST', `/api/threads/${reference}/resolve`, { body: { agent: 'anna', resolution: 'Nieuw toestel gestuurd' } });
+      expect(response.status, response.text).to.equal(200);
+      expect(response.json).to.deep.equal({ status: 'resolved', satisfactionQuestion: { channel: 'sms', to: '+31612345678' } });
+
+      const dossier = (await t.request('GET', `/api/threads/${reference}`)).json;
+      expect(dossier.status).to.equal('resolved');
+      expect(dossier.timeline.find((event: { kind: string }) => event.kind === 'resolved').data).to.deep.equal({ agent: 'anna', resolution: 'Nieuw toestel gestuurd' });
+      const question = (await t.request('GET', '/api/outbox')).json.messages.find((message: { purpose: string }) => message.purpose === 'satisfaction');
+      expect(question).to.include({ channel: 'sms', to: '+31612345678', reference });
+      expect(question.body).to.contain(`Uw klacht ${reference} is afgehandeld`);
+
+      expectError(await t.request('POST', `/api/threads/${reference}/resolve`, { body: { agent: 'anna', resolution: 'nogmaals' } }), 409, 'conflict');
+      // The next message from the customer starts a new thread instead of reopening the closed one.
+      expect(await t.hub.ingest(sms('+31612345678', 'Nieuw probleem'))).to.include({ outcome: 'opened' });
+    });
+
+    it('closes the thread of a customer it cannot reach, without a question', async () => {
+      const { reference } = await t.hub.ingest({ channel: 'voice', providerId: 'CA-anon-2', body: '(gesprek)', at: TUESDAY_10 });
+      const response = await t.request('POST', `/api/threads/${reference}/resolve`, { body: { agent: 'anna', resolution: 'Telefonisch opgelost' } });
+      expect(response.json).to.deep.equal({ status: 'resolved', satisfactionQuestion: null });
+    });
+
+    it('refuses a resolve without a resolution', async () => {
+      const { reference } = await t.hub.ingest(sms('+31612345678', 'Kapot'));
+      expectError(await t.request('POST', `/api/threads/${reference}/resolve`, { body: { agent: 'anna' } }), 400, 'invalid_request');
+    });
+  });
+
   describe('merge and undo', () => {
     beforeEach(async () => {
       t = await startHub({ now: TUESDAY_10 + 60 * MINUTE });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { HubContext } from '../../context';
 import { CHANNELS } from '../../core/contact';
 import { getDossier } from '../../core/dossier';
-import { addAdvice, sendReply } from '../../core/thread-actions';
+import { addAdvice, resolveThread, sendReply } from '../../core/thread-actions';
 import { listThreads } from '../../core/thread-list';
 
 const listQuery = z.object({
@@ -17,6 +17,7 @@ const text = z.string().trim().min(1).max(10_000);
 const agent = z.string().trim().min(1).max(100);
 const adviceBody = z.strictObject({ agent, text });
 const replyBody = z.strictObject({ agent, text, channel: z.enum(CHANNELS).optional() });
+const resolveBody = z.strictObject({ agent, resolution: text });
 
 export function threadsRouter(ctx: HubContext): Router {
   const router = Router();
@@ -40,6 +41,12 @@ export function threadsRouter(ctx: HubContext): Router {
     const body = replyBody.parse(req.body);
     const sent = await sendReply(ctx.db, ctx.senders, { reference: req.params.reference, ...body, now: ctx.clock() });
     res.status(201).json({ reply: sent });
+  });
+
+  router.post('/:reference/resolve', async (req, res) => {
+    const body = resolveBody.parse(req.body);
+    const resolved = await resolveThread(ctx.db, ctx.senders, { reference: req.params.reference, ...body, now: ctx.clock() });
+    res.json({ status: 'resolved', ...resolved });
   });
 
   return router;
