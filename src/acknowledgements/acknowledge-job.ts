@@ -39,12 +39,17 @@ export function acknowledgeJob(deps: { config: HubConfig; senders: Senders; cloc
 
     const now = deps.clock();
     const messages = await acknowledgementMessages(trx, deps.config, thread);
-    for (const message of messages) await deliver(trx, deps.senders, message, now);
+    const sent: OutboundMessage[] = [];
+    for (const message of messages) {
+      if (!(await deliver(trx, deps.senders, message, now)).suppressed) sent.push(message);
+    }
+    // Say so when nobody could be reached (a landline caller, an opted-out number): the agent
+    // then knows the customer has no reference in hand yet.
     await recordEvent(trx, {
       threadId,
-      kind: 'acknowledged',
+      kind: sent.length > 0 ? 'acknowledged' : 'acknowledgement-not-sent',
       at: now,
-      data: { channels: messages.map((message) => message.channel), to: messages.map((message) => message.to) },
+      data: { channels: sent.map((message) => message.channel), to: sent.map((message) => message.to) },
     });
   };
 }

@@ -16,6 +16,8 @@ export interface OutboundMessage {
 export interface SendReceipt {
   /** The provider's id for the message (MessageSid, SMTP Message-ID, outbox row). */
   providerId: string;
+  /** Withheld on purpose (the customer opted out): nothing went out, so no contact is recorded. */
+  suppressed?: boolean;
   /** For email: our Message-ID, so a customer's reply finds the thread. */
   messageId?: string;
 }
@@ -27,11 +29,12 @@ export interface ChannelSender {
 
 export type Senders = ReadonlyMap<Channel, ChannelSender>;
 
-/** Sends a message and records it as an outbound contact on its thread. */
+/** Sends a message and records it as an outbound contact on its thread, unless the sender withheld it. */
 export async function deliver(db: DbOrTrx, senders: Senders, message: OutboundMessage, now: number): Promise<SendReceipt> {
   const sender = senders.get(message.channel);
   if (!sender) throw new Error(`no sender for channel ${message.channel}`);
   const receipt = await sender.send(db, message, now);
+  if (receipt.suppressed) return receipt;
   await db('contacts').insert({
     thread_id: message.threadId,
     channel: message.channel,

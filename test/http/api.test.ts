@@ -384,6 +384,7 @@ describe(`HTTP API (${storeName})`, function () {
       expect(messages.filter((message) => message.channel === 'sms')).to.deep.equal([]);
       const dossier = (await t.request('GET', `/api/threads/${reference}`)).json;
       expect(dossier.contacts.filter((contact: { direction: string }) => contact.direction === 'outbound')).to.deep.equal([]);
+      expect(dossier.timeline.map((event: { kind: string }) => event.kind)).to.include('acknowledgement-not-sent');
     });
   });
 

@@ -1,0 +1,28 @@
+import { Router } from 'express';
+import type { HubEnv } from '../../config/env';
+import type { HubContext } from '../../context';
+import type { Channel, InboundContact, IngestResult } from '../../core/contact';
+import type { ChannelSender } from '../../core/outbound';
+import { SmsConsentGuard, TwilioSmsSender } from '../sms/twilio-sms-sender';
+import { smsRouter } from '../sms/sms-router';
+import { voiceRouter } from '../voice/voice-router';
+import { createTwilioAccount } from './client';
+import { twilioWebhook } from './webhook';
+
+/** The SMS sender: Twilio when SID, token and number are set, else the one given (the outbox); never to an opted-out number. */
+export function withTwilioSenders(senders: Map<Channel, ChannelSender>, env: HubEnv): Map<Channel, ChannelSender> {
+  const account = createTwilioAccount(env);
+  const fallback = senders.get('sms');
+  const sms = account ? new TwilioSmsSender({ account, statusCallback: `${env.PUBLIC_URL}/twilio/sms/status` }) : fallback;
+  if (sms) senders.set('sms', new SmsConsentGuard(sms));
+  return senders;
+}
+
+/** Everything under /twilio: form-encoded, signature checked, then SMS and voice. */
+export function twilioRouter(ctx: HubContext, ingest: (contact: InboundContact) => Promise<IngestResult>): Router {
+  const router = Router();
+  router.use(twilioWebhook({ authToken: ctx.env.TWILIO_AUTH_TOKEN, publicUrl: ctx.env.PUBLIC_URL }));
+  router.use('/sms', smsRouter(ctx, ingest));
+  router.use('/voice', voiceRouter(ctx, ingest));
+  return router;
+}

@@ -1,0 +1,75 @@
+import type { Language } from '../../core/contact';
+
+/** "KL-12345674" read digit by digit: "K L, 1, 2, 3, 4, 5, 6, 7, 4". */
+export function spokenReference(reference: string): string {
+  return `K L, ${reference.replace(/^KL-/, '').split('').join(', ')}`;
+}
+
+/** What the caller hears, per language. Dutch is the default; key 9 switches to English. */
+type Prompt = (args: Record<string, string>) => string;
+
+const nl = {
+    greetKnown: ({ name }) => `Goedendag ${name}.`,
+    welcome: () => 'Welkom bij de klantenservice.',
+    aboutOpen: ({ reference }) =>
+      `Belt u over uw klacht met nummer ${reference}? Toets 1 om een medewerker te spreken, 2 om teruggebeld te worden, of 3 om de status te horen. Belt u over iets anders, toets 4.`,
+    describe: () =>
+      'Vertel in een paar zinnen waarover u belt. Of toets 1 voor een medewerker, 2 om teruggebeld te worden, of 3 voor de status van een klacht.',
+    notHeard: () => 'Ik heb u niet verstaan.',
+    wrongKey: () => 'Dat is geen geldige keuze.',
+    recorded: ({ reference }) => `Dank u. Uw klacht is genoteerd onder nummer ${reference}.`,
+    menu: () => 'Toets 1 om een medewerker te spreken, 2 om teruggebeld te worden, of 3 om de status te horen.',
+    keyReference: () => 'Toets de acht cijfers van uw klachtnummer.',
+    referenceWrong: () => 'Dat nummer klopt niet. Probeer het nog een keer.',
+    referenceGiveUp: () => 'Het nummer is niet herkend. Ik verbind u door met een medewerker.',
+    statusOpen: ({ reference, due }) => `Uw klacht ${reference} is in behandeling. Een medewerker reageert uiterlijk ${due}.`,
+    statusAnswered: ({ reference }) => `Uw klacht ${reference} is in behandeling. Een medewerker heeft al gereageerd.`,
+    statusResolved: ({ reference }) => `Uw klacht ${reference} is afgehandeld.`,
+    connecting: () => 'Een moment alstublieft, ik verbind u door met een medewerker.',
+    noAgent: () => 'Er is op dit moment geen medewerker beschikbaar.',
+    callbackNoted: () =>
+      'Uw terugbelverzoek is genoteerd. Een medewerker belt u terug op dit nummer, tijdens onze openingstijden. Een vast tijdstip kunnen we telefonisch nog niet afspreken.',
+    callbackWithheld: ({ reference }) =>
+      `Uw nummer is afgeschermd, daarom kunnen we u niet terugbellen. Stuur ons een sms of e-mail met uw klachtnummer ${reference}.`,
+    goodbye: () => 'Dank u wel voor uw telefoontje. Tot ziens.',
+    whisper: ({ name, reference, summary, advice }) =>
+      `Klant ${name}, klacht ${reference}. Het probleem: ${summary}. ${advice ? `Eerder advies: ${advice}.` : 'Nog geen eerder advies.'}`,
+} satisfies Record<string, Prompt>;
+
+const en: Record<keyof typeof nl, Prompt> = {
+    greetKnown: ({ name }) => `Hello ${name}.`,
+    welcome: () => 'Welcome to customer service.',
+    aboutOpen: ({ reference }) =>
+      `Are you calling about your complaint number ${reference}? Press 1 to speak to an agent, 2 to be called back, or 3 to hear its status. If you are calling about something else, press 4.`,
+    describe: () =>
+      'Please tell us in a few sentences what you are calling about. Or press 1 for an agent, 2 to be called back, or 3 for the status of a complaint.',
+    notHeard: () => 'Sorry, I did not catch that.',
+    wrongKey: () => 'That is not a valid choice.',
+    recorded: ({ reference }) => `Thank you. Your complaint has been recorded under number ${reference}.`,
+    menu: () => 'Press 1 to speak to an agent, 2 to be called back, or 3 to hear the status.',
+    keyReference: () => 'Please enter the eight digits of your complaint number.',
+    referenceWrong: () => 'That number is not right. Please try again.',
+    referenceGiveUp: () => 'The number was not recognised. I will connect you to an agent.',
+    statusOpen: ({ reference, due }) => `Your complaint ${reference} is being handled. An agent will respond by ${due}.`,
+    statusAnswered: ({ reference }) => `Your complaint ${reference} is being handled. An agent has already responded.`,
+    statusResolved: ({ reference }) => `Your complaint ${reference} has been resolved.`,
+    connecting: () => 'One moment please, I am connecting you to an agent.',
+    noAgent: () => 'No agent is available at the moment.',
+    callbackNoted: () =>
+      'Your callback request has been noted. An agent will call you back on this number during our opening hours. We cannot agree an exact time by phone yet.',
+    callbackWithheld: ({ reference }) =>
+      `Your number is withheld, so we cannot call you back. Please send us a text message or email quoting your complaint number ${reference}.`,
+    goodbye: () => 'Thank you for calling. Goodbye.',
+    whisper: ({ name, reference, summary, advice }) =>
+      `Customer ${name}, complaint ${reference}. The issue: ${summary}. ${advice ? `Prior advice: ${advice}.` : 'No prior advice yet.'}`,
+};
+
+export const PROMPTS: Record<Language, Record<keyof typeof nl, Prompt>> = { nl, en };
+
+/** Said in Dutch on every Dutch menu, so an English speaker finds the way out. */
+export const ENGLISH_OPTION = 'For English, press 9.';
+
+export const SPEECH: Record<Language, { language: 'nl-NL' | 'en-GB'; voice: 'Polly.Lotte' | 'Polly.Amy' }> = {
+  nl: { language: 'nl-NL', voice: 'Polly.Lotte' },
+  en: { language: 'en-GB', voice: 'Polly.Amy' },
+};

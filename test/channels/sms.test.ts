@@ -1,0 +1,192 @@
+import { expect } from 'chai';
+import { deliveryState } from '../../src/core/delivery';
+import { TwilioSmsSender } from '../../src/channels/sms/twilio-sms-sender';
+import { createTwilioAccount } from '../../src/channels/twilio/client';
+import { readEnv } from '../../src/config/env';
+import { countSegments, splitMessage } from '../../src/channels/sms/segments';
+import { storeName } from '../helpers/db';
+import { startHub, type TestHub } from '../helpers/hub';
+import { ACCOUNT_SID, AUTH_TOKEN, HUB_NUMBER, TwilioStandIn, fixture, postTwilio, sid } from './twilio-helpers';
+
+const PUBLIC_URL = 'https://hub.example.nl';
+const CUSTOMER = '+31612345678';
+
+describe(`Twilio SMS (${storeName})`, function () {
+  let t: TestHub | undefined;
+  let api: TwilioStandIn;
+
+  beforeEach(async () => {
+    api = new TwilioStandIn();
+    await api.start();
+  });
+  afterEach(async () => {
+    await t?.stop();
+    t = undefined;
+    await api.stop();
+  });
+
+  const twilioEnv = () => ({
+    PUBLIC_URL,
+    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    TWILIO_PHONE_NUMBER: HUB_NUMBER,
+    TWILIO_API_URL: api.url,
+  });
+
+  async function contactsOf(hub: TestHub, direction: 'inbound' | 'outbound') {
+    return hub.hub.ctx.db('contacts').where({ channel: 'sms', direction }).orderBy('id').select('provider_id', 'body', 'thread_id');
+  }
+
+  async function timelineKinds(hub: TestHub): Promise<string[]> {
+    return (await hub.hub.ctx.db('timeline_events').orderBy('id').select('kind')).map((row) => row.kind as string);
+  }
+
+  it('stores an incoming SMS as a contact and answers empty TwiML', async () => {
+    t = await startHub({ env: twilioEnv() });
+    const response = await postTwilio(t, '/twilio/sms', fixture('sms-inbound'));
+    expect(response.status, response.text).to.equal(200);
+    expect(response.type).to.match(/text\/xml/);
+    expect(response.text).to.match(/<Response\/>|<Response><\/Response>/);
+    const [contact] = await contactsOf(t, 'inbound');
+    expect(contact?.provider_id).to.equal('SM3f1c9a6e2b7d48c0a5e4f1b2c3d4e5f6');
+    expect(contact?.body).to.equal('Mijn pakket is beschadigd aangekomen');
+  });
+
+  it('refuses a wrong or missing signature with 403, and everything when TWILIO_AUTH_TOKEN is unset', async () => {
+    t = await startHub({ env: twilioEnv() });
+    expect((await postTwilio(t, '/twilio/sms', fixture('sms-inbound'), { signature: null })).status).to.equal(403);
+    expect((await postTwilio(t, '/twilio/sms', fixture('sms-inbound'), { token: 'another-token' })).status).to.equal(403);
+    // Signed for one body, sent with another.
+    const signedFor = fixture('sms-inbound');
+    const { default: twilio } = await import('twilio');
+    const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, `${PUBLIC_URL}/twilio/sms`, signedFor);
+    expect((await postTwilio(t, '/twilio/sms', { ...signedFor, Body: 'changed' }, { signature })).status).to.equal(403);
+    expect(await contactsOf(t, 'inbound')).to.have.length(0);
+    await t.stop();
+
+    t = await startHub({ env: { PUBLIC_URL } });
+    expect((await postTwilio(t, '/twilio/sms', fixture('sms-inbound'))).status).to.equal(403);
+    expect((await postTwilio(t, '/twilio/sms', fixture('sms-inbound'), { token: '' , signature: 'x' })).status).to.equal(403);
+  });
+
+  it('stores the same MessageSid twice as one contact (a Twilio retry)', async () => {
+    t = await startHub({ env: twilioEnv() });
+    const form = fixture('sms-inbound', { MessageSid: sid('SM') });
+    expect((await postTwilio(t, '/twilio/sms', form)).status).to.equal(200);
+    expect((await postTwilio(t, '/twilio/sms', form)).status).to.equal(200);
+    expect(await contactsOf(t, 'inbound')).to.have.length(1);
+  });
+
+  it('sends the acknowledgement of an SMS thread through the Twilio API, with the status callback URL', async () => {
+    t = await startHub({ env: twilioEnv() });
+    await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { MessageSid: sid('SM') }));
+    await t.hub.worker.runDue();
+    const [sent] = api.messages();
+    expect(sent?.form).to.include({ To: CUSTOMER, From: HUB_NUMBER, StatusCallback: `${PUBLIC_URL}/twilio/sms/status` });
+    expect(sent?.form.Body).to.match(/KL-\d{8}/);
+    const [outbound] = await contactsOf(t, 'outbound');
+    expect(outbound?.provider_id).to.match(/^SM[0-9a-f]{32}$/);
+    const state = await deliveryState(t.hub.ctx.db, outbound?.provider_id as string);
+    expect(state?.parts).to.deep.equal([{ segments: countSegments(sent?.form.Body ?? '').segments, encoding: countSegments(sent?.form.Body ?? '').encoding }]);
+    expect((await t.request('GET', '/api/outbox')).json.messages ?? []).to.have.length(0);
+  });
+
+  it('records the acknowledgement in the outbox when Twilio credentials are absent', async () => {
+    t = await startHub({ env: { PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN } });
+    await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { MessageSid: sid('SM') }));
+    await t.hub.worker.runDue();
+    expect(api.requests).to.have.length(0);
+    expect(await t.hub.ctx.db('outbox').where({ channel: 'sms', recipient: CUSTOMER }).count({ n: '*' }).first()).to.deep.include({ n: 1 });
+  });
+
+  it('updates the delivery state from status callbacks, keeping the error code, never moving back', async () => {
+    t = await startHub({ env: twilioEnv() });
+    await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { MessageSid: sid('SM') }));
+    await t.hub.worker.runDue();
+    const [outbound] = await contactsOf(t, 'outbound');
+    const messageSid = outbound?.provider_id as string;
+
+    const sent = await postTwilio(t, '/twilio/sms/status', fixture('sms-status', { MessageSid: messageSid, SmsSid: messageSid, MessageStatus: 'sent', SmsStatus: 'sent', ErrorCode: undefined }));
+    expect(sent.status).to.equal(204);
+    expect((await deliveryState(t.hub.ctx.db, messageSid))?.status).to.equal('sent');
+
+    await postTwilio(t, '/twilio/sms/status', fixture('sms-status', { MessageSid: messageSid, SmsSid: messageSid }));
+    expect(await deliveryState(t.hub.ctx.db, messageSid)).to.deep.include({ status: 'undelivered', errorCode: '30003' });
+    // A late "sent" does not undo "undelivered".
+    await postTwilio(t, '/twilio/sms/status', fixture('sms-status', { MessageSid: messageSid, MessageStatus: 'sent', ErrorCode: undefined }));
+    expect(await deliveryState(t.hub.ctx.db, messageSid)).to.deep.include({ status: 'undelivered', errorCode: '30003' });
+    expect(await timelineKinds(t)).to.include('delivery-failed');
+    // Unsigned status callbacks change nothing.
+    expect((await postTwilio(t, '/twilio/sms/status', fixture('sms-status', { MessageSid: messageSid, MessageStatus: 'delivered' }), { signature: null })).status).to.equal(403);
+  });
+
+  it('after STOP sends nothing to the number, shows it on the timeline; START re-enables', async () => {
+    t = await startHub({ env: twilioEnv() });
+    await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { MessageSid: sid('SM'), Body: 'Stop' }));
+    await t.hub.worker.runDue();
+    expect(api.messages()).to.have.length(0);
+    expect(await timelineKinds(t)).to.include.members(['sms-opted-out', 'sms-suppressed', 'acknowledgement-not-sent']);
+    expect(await timelineKinds(t)).not.to.include('acknowledged');
+    // A withheld message is not shown as sent.
+    expect(await t.hub.ctx.db('contacts').where({ direction: 'outbound' }).select('id')).to.deep.equal([]);
+    const [thread] = await t.hub.ctx.db('threads').select('reference');
+    const reply = await t.request('POST', `/api/threads/${thread?.reference}/replies`, { body: { agent: 'anna', text: 'Wij bellen u morgen.' } });
+    expect(reply.status, reply.text).to.equal(409);
+    expect(api.messages()).to.have.length(0);
+
+    await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { MessageSid: sid('SM'), Body: 'START' }));
+    expect(await timelineKinds(t)).to.include('sms-opted-in');
+    const again = await t.request('POST', `/api/threads/${thread?.reference}/replies`, { body: { agent: 'anna', text: 'Wij bellen u morgen.' } });
+    expect(again.status, again.text).to.equal(201);
+    expect(api.messages().map((m) => m.form.Body)).to.deep.equal(['Wij bellen u morgen.']);
+  });
+
+  it('surfaces what the Twilio API refuses (a number not in E.164) instead of recording it as sent', async () => {
+    t = await startHub({ env: twilioEnv() });
+    const account = createTwilioAccount(readEnv({ ...twilioEnv(), TWILIO_PHONE_NUMBER: '097010203040' }));
+    const sender = new TwilioSmsSender({ account: account!, statusCallback: `${PUBLIC_URL}/twilio/sms/status` });
+    const error = await sender
+      .send(t.hub.ctx.db, { threadId: 1, channel: 'sms', to: CUSTOMER, body: 'Test', purpose: 'reply' }, t.now())
+      .then(() => undefined, (caught: unknown) => caught as { status?: number; code?: number });
+    expect(error).to.include({ status: 400, code: 21212 });
+    expect(await t.hub.ctx.db('sms_parts').count({ n: '*' }).first()).to.deep.include({ n: 0 });
+  });
+
+  it('treats an opt-out word inside a sentence as an ordinary message', async () => {
+    t = await startHub({ env: twilioEnv() });
+    await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { MessageSid: sid('SM'), Body: 'stop met die herinneringen' }));
+    await t.hub.worker.runDue();
+    expect(api.messages()).to.have.length(1);
+    expect(await timelineKinds(t)).not.to.include('sms-opted-out');
+  });
+
+  it('sends a reply over 1600 characters as several messages cut at word boundaries, never inside a reference', async () => {
+    t = await startHub({ env: twilioEnv() });
+    await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { MessageSid: sid('SM') }));
+    const [thread] = await t.hub.ctx.db('threads').select('reference');
+    const reference = thread?.reference as string;
+    const text = `${'woord '.repeat(265)}${reference} ${'tekst '.repeat(100)}`;
+    const reply = await t.request('POST', `/api/threads/${reference}/replies`, { body: { agent: 'anna', text } });
+    expect(reply.status, reply.text).to.equal(201);
+    const bodies = api.messages().map((m) => m.form.Body ?? '');
+    expect(bodies).to.have.length(2);
+    for (const body of bodies) expect(body.length).to.be.at.most(1600);
+    expect(bodies[1]).to.match(new RegExp(`^${reference}`));
+    expect(bodies.join(' ').replace(/\s+/g, ' ')).to.equal(text.trim().replace(/\s+/g, ' '));
+  });
+});
+
+describe('SMS segments and splitting', () => {
+  it('counts GSM-7 text in septets, "€" as two, and turns UCS-2 for "ë"', () => {
+    expect(countSegments('a'.repeat(160))).to.deep.equal({ encoding: 'GSM-7', units: 160, segments: 1 });
+    expect(countSegments('a'.repeat(161))).to.deep.equal({ encoding: 'GSM-7', units: 161, segments: 2 });
+    expect(countSegments('Kosten: €5')).to.deep.equal({ encoding: 'GSM-7', units: 11, segments: 1 });
+    expect(countSegments('Beste mevrouw Hoëvenaars')).to.deep.include({ encoding: 'UCS-2', segments: 1 });
+    expect(countSegments('ë'.repeat(71))).to.deep.equal({ encoding: 'UCS-2', units: 71, segments: 2 });
+  });
+
+  it('keeps a reference written with spaces whole when the cut falls inside it', () => {
+    const parts = splitMessage(`${'x'.repeat(10)} KL 1234 5674 rest`, 16);
+    expect(parts.some((part) => part.includes('KL 1234 5674'))).to.equal(true);
+  });
+});

@@ -1,0 +1,210 @@
+import { expect } from 'chai';
+import { storeName } from '../helpers/db';
+import { startHub, type TestHub } from '../helpers/hub';
+import { ACCOUNT_SID, AUTH_TOKEN, HUB_NUMBER, fixture, postTwilio, sid } from './twilio-helpers';
+
+const PUBLIC_URL = 'https://hub.example.nl';
+const CALLER = '+31612345678';
+const TUESDAY_10 = Date.parse('2026-11-24T10:00:00+01:00');
+
+/** TwiML puts "&" in URLs as "&amp;"; tests compare the URLs Twilio will actually call. */
+function unescape(xml: string): string {
+  return xml.replace(/&amp;/g, '&');
+}
+
+describe(`Twilio voice (${storeName})`, function () {
+  let t: TestHub;
+
+  beforeEach(async () => {
+    t = await startHub({
+      now: TUESDAY_10,
+      env: { PUBLIC_URL, TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_PHONE_NUMBER: HUB_NUMBER, TWILIO_API_URL: 'http://127.0.0.1:9' },
+    });
+  });
+  afterEach(async () => {
+    await t?.stop();
+  });
+
+  async function knownCustomer(): Promise<string> {
+    const result = await t.hub.ingest({
+      channel: 'sms',
+      providerId: sid('SM'),
+      from: { kind: 'phone', value: CALLER },
+      name: 'Marieke Jansen',
+      body: 'Mijn wasmachine lekt na de reparatie',
+      at: TUESDAY_10,
+    });
+    return result.reference;
+  }
+
+  async function call(path: string, overrides: Record<string, string | undefined> = {}) {
+    const response = await postTwilio(t, path, fixture('voice-inbound', overrides));
+    expect(response.status, response.text).to.equal(200);
+    expect(response.type).to.match(/text\/xml/);
+    return unescape(response.text);
+  }
+
+  const voiceContacts = () => t.hub.ctx.db('contacts').where({ channel: 'voice' }).orderBy('id').select('provider_id', 'thread_id', 'body', 'raw');
+  const events = async (kind: string) =>
+    (await t.hub.ctx.db('timeline_events').where({ kind }).orderBy('id').select('data')).map((row) => JSON.parse(row.data as string) as Record<string, unknown>);
+
+  it('greets a caller with an open complaint by name and reads the reference digit by digit', async () => {
+    const reference = await knownCustomer();
+    const callSid = sid('CA');
+    const twiml = await call('/twilio/voice', { CallSid: callSid });
+    expect(twiml).to.include('Goedendag Marieke Jansen.');
+    expect(twiml).to.include(`K L, ${reference.slice(3).split('').join(', ')}`);
+    expect(twiml).to.include(`action="${PUBLIC_URL}/twilio/voice/menu?lang=nl&ref=${reference}&attempt=1"`);
+    expect(twiml).to.match(/<Gather [^>]*input="dtmf"/);
+    expect(twiml).to.include('For English, press 9.');
+    const contacts = await voiceContacts();
+    expect(contacts.map((c) => c.provider_id)).to.deep.equal([callSid]);
+  });
+
+  it('stores the same CallSid twice as one contact (a Twilio retry)', async () => {
+    await knownCustomer();
+    const callSid = sid('CA');
+    await call('/twilio/voice', { CallSid: callSid });
+    await call('/twilio/voice', { CallSid: callSid });
+    expect(await voiceContacts()).to.have.length(1);
+  });
+
+  it('asks an unknown caller to describe the problem and stores the speech, with its confidence, on a new thread', async () => {
+    const callSid = sid('CA');
+    const twiml = await call('/twilio/voice', { CallSid: callSid, From: '+31687654321', Caller: '+31687654321' });
+    expect(twiml).to.include('Welkom bij de klantenservice.');
+    expect(twiml).to.match(/<Gather [^>]*input="speech dtmf"/);
+    expect(twiml).to.match(/language="nl-NL"/);
+    expect(await voiceContacts()).to.have.length(0);
+
+    const form = { CallSid: callSid, From: '+31687654321', SpeechResult: 'Mijn factuur klopt niet', Confidence: '0.91' };
+    const answer = await call('/twilio/voice/describe?lang=nl&attempt=1', form);
+    const again = await call('/twilio/voice/describe?lang=nl&attempt=1', form);
+    expect(again).to.equal(answer);
+    const contacts = await voiceContacts();
+    expect(contacts.map((c) => c.provider_id)).to.deep.equal([`${callSid}:speech`, callSid]);
+    expect(contacts[0]?.body).to.equal('Mijn factuur klopt niet');
+    expect(JSON.parse(contacts[0]?.raw as string)).to.include({ Confidence: '0.91' });
+    expect(contacts[1]?.thread_id).to.equal(contacts[0]?.thread_id);
+    const [thread] = await t.hub.ctx.db('threads').select('reference', 'summary');
+    expect(thread?.summary).to.equal('Mijn factuur klopt niet');
+    expect(answer).to.include(`K L, ${(thread?.reference as string).slice(3).split('').join(', ')}`);
+  });
+
+  it('key 1 dials the team lead with a whisper of name, issue and prior advice; the agent hears it', async () => {
+    const reference = await knownCustomer();
+    await t.request('POST', `/api/threads/${reference}/advice`, { body: { agent: 'bram', text: 'Kraan dichtdraaien' } });
+    const callSid = sid('CA');
+    await call('/twilio/voice', { CallSid: callSid });
+    const twiml = await call(`/twilio/voice/menu?lang=nl&ref=${reference}&attempt=1`, { CallSid: callSid, Digits: '1' });
+    expect(twiml).to.match(/<Dial [^>]*timeout="20"/);
+    expect(twiml).to.include(`action="${PUBLIC_URL}/twilio/voice/dial-result?lang=nl&ref=${reference}&agent=anna"`);
+    expect(twiml).to.include(`<Number url="${PUBLIC_URL}/twilio/voice/whisper?lang=nl&ref=${reference}">+31201234567</Number>`);
+
+    const whisper = await call(`/twilio/voice/whisper?lang=nl&ref=${reference}`, { CallSid: sid('CA'), From: HUB_NUMBER, To: '+31201234567' });
+    expect(whisper).to.include('Marieke Jansen');
+    expect(whisper).to.include('Mijn wasmachine lekt na de reparatie');
+    expect(whisper).to.include('Kraan dichtdraaien');
+  });
+
+  it('offers the callback path when the agent does not answer, never silence', async () => {
+    const reference = await knownCustomer();
+    const callSid = sid('CA');
+    await call('/twilio/voice', { CallSid: callSid });
+    const twiml = await call(`/twilio/voice/dial-result?lang=nl&ref=${reference}&agent=anna`, { CallSid: callSid, DialCallStatus: 'no-answer' });
+    expect(twiml).to.include('geen medewerker beschikbaar');
+    expect(twiml).to.include('belt u terug');
+    expect(twiml).to.include('<Hangup/>');
+    expect(await events('call-transferred')).to.deep.equal([{ callSid, agent: 'anna', result: 'no-answer' }]);
+    expect(await events('callback-requested')).to.have.length(1);
+  });
+
+  it('key 2 notes a callback request on the timeline and says honestly that no exact time is agreed', async () => {
+    const reference = await knownCustomer();
+    const callSid = sid('CA');
+    await call('/twilio/voice', { CallSid: callSid });
+    const twiml = await call(`/twilio/voice/menu?lang=nl&ref=${reference}&attempt=1`, { CallSid: callSid, Digits: '2' });
+    expect(twiml).to.include('tijdens onze openingstijden');
+    expect(twiml).to.include('Een vast tijdstip kunnen we telefonisch nog niet afspreken');
+    expect(await events('callback-requested')).to.deep.equal([{ callSid, phone: CALLER, via: 'voice', slot: null }]);
+  });
+
+  it('key 3 asks for a reference on the keypad, checks the check digit, gives two tries, then tells the status', async () => {
+    const reference = await knownCustomer();
+    const callSid = sid('CA');
+    const stranger = { CallSid: callSid, From: '+31687654321' };
+    const ask = await call('/twilio/voice/describe?lang=nl&attempt=1', { ...stranger, Digits: '3' });
+    expect(ask).to.match(/<Gather [^>]*numDigits="8"/);
+    expect(ask).to.include(`action="${PUBLIC_URL}/twilio/voice/reference?lang=nl&attempt=1"`);
+
+    const digits = reference.slice(3);
+    const mistyped = `${digits.slice(0, 7)}${(Number(digits[7]) + 1) % 10}`;
+    const retry = await call('/twilio/voice/reference?lang=nl&attempt=1', { ...stranger, Digits: mistyped });
+    expect(retry).to.include('Dat nummer klopt niet');
+    expect(retry).to.include('reference?lang=nl&attempt=2');
+
+    const told = await call('/twilio/voice/reference?lang=nl&attempt=2', { ...stranger, Digits: digits });
+    expect(told).to.match(/is in behandeling\. Een medewerker reageert uiterlijk \w+dag \d+ november \d\d:\d\d\./);
+
+    const giveUp = await call('/twilio/voice/reference?lang=nl&attempt=2', { ...stranger, CallSid: sid('CA'), Digits: mistyped });
+    expect(giveUp).to.include('niet herkend');
+    expect(giveUp).to.match(/<Dial /);
+  });
+
+  it('repeats the menu once on no input or a wrong key, then connects to an agent', async () => {
+    const reference = await knownCustomer();
+    const callSid = sid('CA');
+    await call('/twilio/voice', { CallSid: callSid });
+    const silent = await call(`/twilio/voice/menu?lang=nl&ref=${reference}&attempt=1`, { CallSid: callSid, Digits: '' });
+    expect(silent).to.include('Ik heb u niet verstaan.');
+    expect(silent).to.include(`menu?lang=nl&ref=${reference}&attempt=2`);
+    const wrong = await call(`/twilio/voice/menu?lang=nl&ref=${reference}&attempt=1`, { CallSid: callSid, Digits: '7' });
+    expect(wrong).to.include('Dat is geen geldige keuze.');
+    const fallback = await call(`/twilio/voice/menu?lang=nl&ref=${reference}&attempt=2`, { CallSid: callSid });
+    expect(fallback).to.match(/<Dial /);
+
+    const unknownSilent = await call('/twilio/voice/describe?lang=nl&attempt=1', { CallSid: sid('CA'), From: '+31687654321' });
+    expect(unknownSilent).to.include('Ik heb u niet verstaan.');
+    expect(unknownSilent).to.include('describe?lang=nl&attempt=2');
+  });
+
+  it('key 9 switches to English', async () => {
+    await knownCustomer();
+    const callSid = sid('CA');
+    const redirect = await call('/twilio/voice/menu?lang=nl&attempt=1', { CallSid: callSid, Digits: '9' });
+    expect(redirect).to.include(`<Redirect method="POST">${PUBLIC_URL}/twilio/voice?lang=en</Redirect>`);
+    const english = await call('/twilio/voice?lang=en', { CallSid: callSid });
+    expect(english).to.include('Hello Marieke Jansen.');
+    expect(english).to.include('language="en-GB"');
+    expect(english).not.to.include('For English, press 9.');
+  });
+
+  it('records how a call ended on the thread timeline; a hang-up before any input leaves no thread', async () => {
+    const reference = await knownCustomer();
+    const callSid = sid('CA');
+    await call('/twilio/voice', { CallSid: callSid });
+    await call(`/twilio/voice/menu?lang=nl&ref=${reference}&attempt=1`, { CallSid: callSid, Digits: '2' });
+    const status = await postTwilio(t, '/twilio/voice/status', fixture('voice-status', { CallSid: callSid }));
+    expect(status.status).to.equal(204);
+    expect(await events('call-ended')).to.deep.equal([{ callSid, status: 'completed', durationSeconds: 94, endedBy: 'hub' }]);
+
+    const hangUp = sid('CA');
+    await call('/twilio/voice', { CallSid: hangUp, From: '+31687654321' });
+    expect((await postTwilio(t, '/twilio/voice/status', fixture('voice-status', { CallSid: hangUp, From: '+31687654321', CallDuration: '3' }))).status).to.equal(204);
+    expect(await t.hub.ctx.db('threads').count({ n: '*' }).first()).to.deep.include({ n: 1 });
+  });
+
+  it('tells a caller with a withheld number that a callback is impossible, and still keeps the call on a thread', async () => {
+    const callSid = sid('CA');
+    const twiml = await call('/twilio/voice/describe?lang=nl&attempt=1', { CallSid: callSid, From: 'anonymous', Caller: 'anonymous', Digits: '2' });
+    expect(twiml).to.include('Uw nummer is afgeschermd');
+    expect(twiml).to.include('<Hangup/>');
+    expect((await voiceContacts()).map((c) => c.provider_id)).to.deep.equal([callSid]);
+  });
+
+  it('refuses unsigned or wrongly signed voice webhooks with 403', async () => {
+    expect((await postTwilio(t, '/twilio/voice', fixture('voice-inbound'), { signature: null })).status).to.equal(403);
+    expect((await postTwilio(t, '/twilio/voice', fixture('voice-inbound'), { token: 'wrong' })).status).to.equal(403);
+    expect((await postTwilio(t, '/twilio/voice/status', fixture('voice-status'), { signature: 'AAAA' })).status).to.equal(403);
+  });
+});
