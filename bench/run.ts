@@ -9,6 +9,8 @@
  *   BENCH_WARMUP=200           unmeasured contacts before the phases (ingest)
  *   BENCH_CONCURRENCY=20       ingests in flight in the concurrent phase (ingest)
  *   BENCH_ROUNDS=5             rounds the phases are split into, alternating sizes (ingest)
+ *   BENCH_CALLBACK_AGENTS=50   agents in the team (callbacks)
+ *   BENCH_CALLBACK_RUNS=500    measured slot offers (callbacks)
  * Quick smoke run: BENCH_SIZES=1000,20000 BENCH_CONTACTS=300 npm run bench
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,10 +18,11 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadHubConfig } from '../src/config/hub-config';
 import { fixed, formatTable, msSince, type Benchmark, type BenchmarkOutcome } from './harness';
+import { callbacksBenchmark } from './callbacks';
 import { ingestBenchmark } from './ingest';
 
 /** In the order they run. Add new benchmarks here. */
-const BENCHMARKS: Benchmark[] = [ingestBenchmark];
+const BENCHMARKS: Benchmark[] = [ingestBenchmark, callbacksBenchmark];
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS_DIR = join(__dirname, 'results');

@@ -22,13 +22,14 @@ export interface Dossier {
 export async function getDossier(db: DbOrTrx, options: { reference: string; timezone: string; now: number }): Promise<Dossier> {
   const thread = await threadByReference(db, options.reference);
   const iso = (at: number) => toIso(at, options.timezone);
-  const [customer, identities, contacts, advice, timeline, linked] = await Promise.all([
+  const [customer, identities, contacts, advice, timeline, linked, callbacks] = await Promise.all([
     db('customers').where({ id: thread.customer_id }).first('id', 'name'),
     db('identities').where({ customer_id: thread.customer_id }).orderBy('id').select('kind', 'value'),
     db('contacts').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('channel', 'direction', 'at', 'body'),
     db('advice').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('agent', 'text', 'at'),
     db('timeline_events').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('kind', 'data', 'at'),
     thread.linked_thread_id ? db('threads').where({ id: thread.linked_thread_id }).first('reference') : undefined,
+    db('callbacks').where({ thread_id: thread.id }).orderBy([{ column: 'start' }, { column: 'id' }]).select('start', 'end', 'status'),
   ]);
   const valuesOf = (kind: string) => identities.filter((identity) => identity.kind === kind).map((identity) => identity.value as string);
 
@@ -43,7 +44,7 @@ export async function getDossier(db: DbOrTrx, options: { reference: string; time
     issue: { category: thread.category, summary: thread.summary },
     contacts: contacts.map((contact) => ({ channel: contact.channel, direction: contact.direction, at: iso(contact.at), body: contact.body })),
     advice: advice.map((entry) => ({ at: iso(entry.at), agent: entry.agent, text: entry.text })),
-    callbacks: [],
+    callbacks: callbacks.map((callback) => ({ start: iso(Number(callback.start)), end: iso(Number(callback.end)), status: callback.status })),
     timeline: timeline.map((event) => ({ kind: event.kind, at: iso(event.at), data: event.data ? JSON.parse(event.data) : null })),
     sla: {
       firstResponseDue: thread.first_response_due ? iso(thread.first_response_due) : null,
