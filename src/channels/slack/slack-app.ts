@@ -1,0 +1,234 @@
+import { App, ExpressReceiver, LogLevel, type BlockAction, type ButtonAction, type Logger as BoltLogger, type webApi } from '@slack/bolt';
+import { Router } from 'express';
+import type { Logger } from 'pino';
+import type { AgentConfig } from '../../config/hub-config';
+import type { HubContext } from '../../context';
+import type { Language } from '../../core/contact';
+import { DomainError } from '../../core/errors';
+import { addAdvice, resolveThread } from '../../core/thread-actions';
+import { escapeMrkdwn, HANDOFF_ACTIONS, handoffSlackCard } from '../../handoff/render-slack';
+import { acceptHandoff, currentHandoff } from '../../handoff/transfer';
+import { slackApiUrl } from './slack-poster';
+
+/** Modal callback ids; `private_metadata` carries the thread reference. */
+const VIEWS = { addAdvice: 'handoff_add_advice_modal', resolve: 'handoff_resolve_modal' } as const;
+const INPUT = { block: 'input', action: 'text' } as const;
+
+/**
+ * Slack's way in: events, interactivity (the handoff card's buttons and modals) and the
+ * `/klacht` slash command, all on POST /slack/events (mount at /slack). Bolt verifies the
+ * signature and the 5-minute timestamp window and answers 401 when either fails. Without
+ * SLACK_SIGNING_SECRET nothing can be verified, so the endpoint says it is not configured.
+ */
+export function slackRouter(ctx: HubContext): Router {
+  const signingSecret = ctx.env.SLACK_SIGNING_SECRET;
+  if (!signingSecret) {
+    const router = Router();
+    router.post('/events', (_req, res) => {
+      res.status(503).json({ error: { code: 'slack_not_configured', message: 'Slack is not configured on this hub (SLACK_SIGNING_SECRET is unset)' } });
+    });
+    return router;
+  }
+
+  const logger = boltLogger(ctx.logger.child({ component: 'slack' }));
+  const receiver = new ExpressReceiver({ signingSecret, endpoints: '/events', logger, processBeforeResponse: false });
+  const token = ctx.env.SLACK_BOT_TOKEN;
+  const app = new App({
+    receiver,
+    logger,
+    // With a bot token Bolt learns the bot's identity with auth.test on the first request, not at start.
+    ...(token ? { token, tokenVerificationEnabled: false } : { authorize: async () => ({}) }),
+    clientOptions: { slackApiUrl: slackApiUrl(ctx.env), retryConfig: { retries: 1, factor: 1, minTimeout: 200, maxTimeout: 500 } },
+  });
+  registerHandlers(app, ctx);
+  app.error(async (error) => {
+    ctx.logger.error({ err: error }, 'Slack request failed');
+  });
+  return receiver.router as Router;
+}
+
+function registerHandlers(app: App, ctx: HubContext): void {
+  const agentOf = (slackUserId: string): AgentConfig | undefined => ctx.config.agents.find((agent) => agent.slackUserId === slackUserId);
+  const notLinked = (language: Language) =>
+    language === 'en'
+      ? 'Your Slack account is not linked to a Klachtenhub agent (slackUserId in the hub configuration).'
+      : 'Je Slack-account is niet gekoppeld aan een Klachtenhub-agent (slackUserId in de hubconfiguratie).';
+
+  /** Tells one user what went wrong, privately, where the click came from (or in a DM). */
+  async function tellUser(client: webApi.WebClient, args: { user: string; channel?: string; text: string }): Promise<void> {
+    try {
+      if (args.channel) await client.chat.postEphemeral({ channel: args.channel, user: args.user, text: args.text });
+      else await client.chat.postMessage({ channel: args.user, text: args.text });
+    } catch (error) {
+      ctx.logger.warn({ err: error }, 'could not tell a Slack user about a failed action');
+    }
+  }
+  const reasonOf = (error: unknown) => (error instanceof DomainError ? error.message : 'er ging iets mis / something went wrong');
+
+  app.action<BlockAction<ButtonAction>>(HANDOFF_ACTIONS.accept, async ({ ack, body, action, client }) => {
+    await ack();
+    const reference = action.value ?? '';
+    const agent = agentOf(body.user.id);
+    const channel = body.channel?.id;
+    if (!agent) return tellUser(client, { user: body.user.id, channel, text: notLinked('nl') });
+    try {
+      const now = ctx.clock();
+      const result = await acceptHandoff(ctx, { reference, agent, now });
+      if (!result.accepted) {
+        const holder = ctx.config.agents.find((candidate) => candidate.id === result.heldBy)?.name ?? result.heldBy;
+        return tellUser(client, { user: body.user.id, channel, text: agent.language === 'en' ? `${reference} is already taken by ${holder}.` : `${reference} is al aangenomen door ${holder}.` });
+      }
+      if (!channel || !body.message?.ts) return;
+      // A card in a direct message speaks the agent's language; one in a team channel stays Dutch.
+      const language: Language = channel.startsWith('D') ? agent.language : 'nl';
+      const card = handoffSlackCard(await currentHandoff(ctx, { reference, now }), { language, acceptedBy: agent.name });
+      await client.chat.update({ channel, ts: body.message.ts, text: card.text, blocks: card.blocks });
+    } catch (error) {
+      ctx.logger.warn({ err: error, reference }, 'accepting a handoff from Slack failed');
+      await tellUser(client, { user: body.user.id, channel, text: reasonOf(error) });
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>(HANDOFF_ACTIONS.addAdvice, async ({ ack, body, action, client }) => {
+    await ack();
+    const language = agentOf(body.user.id)?.language ?? 'nl';
+    await client.views.open({
+      trigger_id: body.trigger_id,
+      view: inputModal({
+        callbackId: VIEWS.addAdvice,
+        reference: action.value ?? '',
+        title: language === 'en' ? 'Add advice' : 'Advies toevoegen',
+        label: language === 'en' ? 'What did you advise the customer?' : 'Welk advies heb je de klant gegeven?',
+        submit: language === 'en' ? 'Save' : 'Opslaan',
+        close: language === 'en' ? 'Cancel' : 'Annuleren',
+      }),
+    });
+  });
+
+  app.action<BlockAction<ButtonAction>>(HANDOFF_ACTIONS.resolve, async ({ ack, body, action, client }) => {
+    await ack();
+    const language = agentOf(body.user.id)?.language ?? 'nl';
+    await client.views.open({
+      trigger_id: body.trigger_id,
+      view: inputModal({
+        callbackId: VIEWS.resolve,
+        reference: action.value ?? '',
+        title: language === 'en' ? 'Resolve complaint' : 'Klacht afsluiten',
+        label: language === 'en' ? 'How was it resolved?' : 'Hoe is de klacht opgelost?',
+        submit: language === 'en' ? 'Resolve' : 'Afsluiten',
+        close: language === 'en' ? 'Cancel' : 'Annuleren',
+      }),
+    });
+  });
+
+  // Booking a callback at an exact time lands with the callbacks feature; until then the card says where to do it.
+  app.action<BlockAction<ButtonAction>>(HANDOFF_ACTIONS.bookCallback, async ({ ack, body, action, client }) => {
+    await ack();
+    const reference = action.value ?? '';
+    const english = agentOf(body.user.id)?.language === 'en';
+    const url = `${ctx.env.PUBLIC_URL}/console/threads/${encodeURIComponent(reference)}`;
+    await client.views.open({
+      trigger_id: body.trigger_id,
+      view: {
+        type: 'modal',
+        title: { type: 'plain_text', text: english ? 'Book callback' : 'Terugbellen plannen' },
+        close: { type: 'plain_text', text: english ? 'Close' : 'Sluiten' },
+        blocks: [
+          {
+            type: 'section',
+            text: {
+              type: 'mrkdwn',
+              text: english
+                ? `Booking a callback from Slack is coming soon. Book it for ${reference} in the <${url}|console>.`
+                : `Terugbellen plannen vanuit Slack komt binnenkort. Plan het voor ${reference} in de <${url}|console>.`,
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  app.view(VIEWS.addAdvice, async ({ ack, body, view, client }) => {
+    const agent = agentOf(body.user.id);
+    const text = view.state.values[INPUT.block]?.[INPUT.action]?.value?.trim() ?? '';
+    if (!agent) return void (await ack({ response_action: 'errors', errors: { [INPUT.block]: notLinked('nl') } }));
+    if (!text) return void (await ack({ response_action: 'errors', errors: { [INPUT.block]: agent.language === 'en' ? 'Write the advice.' : 'Vul het advies in.' } }));
+    await ack();
+    try {
+      await addAdvice(ctx.db, { reference: view.private_metadata, agent: agent.id, text, now: ctx.clock() });
+    } catch (error) {
+      ctx.logger.warn({ err: error, reference: view.private_metadata }, 'advice from Slack was not stored');
+      await tellUser(client, { user: body.user.id, text: `${view.private_metadata}: ${reasonOf(error)}` });
+    }
+  });
+
+  app.view(VIEWS.resolve, async ({ ack, body, view, client }) => {
+    const agent = agentOf(body.user.id);
+    const resolution = view.state.values[INPUT.block]?.[INPUT.action]?.value?.trim() ?? '';
+    if (!agent) return void (await ack({ response_action: 'errors', errors: { [INPUT.block]: notLinked('nl') } }));
+    if (!resolution) return void (await ack({ response_action: 'errors', errors: { [INPUT.block]: agent.language === 'en' ? 'Describe the resolution.' : 'Beschrijf de oplossing.' } }));
+    await ack();
+    try {
+      // Sending the satisfaction question may call a provider: that is why it runs after ack.
+      await resolveThread(ctx.db, ctx.senders, { reference: view.private_metadata, agent: agent.id, resolution, now: ctx.clock() });
+    } catch (error) {
+      ctx.logger.warn({ err: error, reference: view.private_metadata }, 'resolving from Slack failed');
+      await tellUser(client, { user: body.user.id, text: `${view.private_metadata}: ${reasonOf(error)}` });
+    }
+  });
+
+  // "/klacht KL-12345674": the dossier summary, visible only to whoever asked. The answer travels in
+  // the acknowledgement itself (one quick read), so it needs neither a token nor response_url.
+  app.command('/klacht', async ({ command, ack }) => {
+    const language = agentOf(command.user_id)?.language ?? 'nl';
+    const reference = command.text.trim().split(/\s+/)[0] ?? '';
+    if (!reference) {
+      await ack({ response_type: 'ephemeral', text: language === 'en' ? 'Usage: /klacht KL-12345678' : 'Gebruik: /klacht KL-12345678' });
+      return;
+    }
+    try {
+      const card = handoffSlackCard(await currentHandoff(ctx, { reference, now: ctx.clock() }), { language, withActions: false });
+      await ack({ response_type: 'ephemeral', text: card.text, blocks: card.blocks });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      await ack({ response_type: 'ephemeral', text: language === 'en' ? `No complaint with reference ${escapeMrkdwn(reference)}.` : `Geen klacht met referentie ${escapeMrkdwn(reference)}.` });
+    }
+  });
+}
+
+function inputModal(args: { callbackId: string; reference: string; title: string; label: string; submit: string; close: string }) {
+  return {
+    type: 'modal' as const,
+    callback_id: args.callbackId,
+    private_metadata: args.reference,
+    title: { type: 'plain_text' as const, text: args.title },
+    submit: { type: 'plain_text' as const, text: args.submit },
+    close: { type: 'plain_text' as const, text: args.close },
+    blocks: [
+      {
+        type: 'section' as const,
+        text: { type: 'mrkdwn' as const, text: `*${args.reference}*` },
+      },
+      {
+        type: 'input' as const,
+        block_id: INPUT.block,
+        label: { type: 'plain_text' as const, text: args.label },
+        element: { type: 'plain_text_input' as const, action_id: INPUT.action, multiline: true, max_length: 3000 },
+      },
+    ],
+  };
+}
+
+/** Bolt logs through the hub's pino logger; Bolt's own level setting is left to pino. */
+function boltLogger(logger: Logger): BoltLogger {
+  const text = (messages: unknown[]) => messages.map((message) => (typeof message === 'string' ? message : JSON.stringify(message))).join(' ');
+  return {
+    debug: (...messages) => logger.debug(text(messages)),
+    info: (...messages) => logger.info(text(messages)),
+    warn: (...messages) => logger.warn(text(messages)),
+    error: (...messages) => logger.error(text(messages)),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.INFO,
+    setName: () => undefined,
+  };
+}

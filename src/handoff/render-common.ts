@@ -1,0 +1,104 @@
+import { DateTime } from 'luxon';
+import type { Language } from '../core/contact';
+import type { HandoffSummary } from './summary';
+
+/** "di 24 nov 10:00" / "Tue 24 Nov 10:00": dossier times keep the business zone's offset, so no zone is needed here. */
+export function shortTime(iso: string, language: Language): string {
+  const at = DateTime.fromISO(iso, { setZone: true });
+  if (!at.isValid) return iso;
+  return at.setLocale(language === 'en' ? 'en-GB' : 'nl-NL').toFormat('ccc d LLL HH:mm');
+}
+
+const CHANNEL_NAMES: Record<Language, Record<string, string>> = {
+  nl: { voice: 'telefoon', sms: 'sms', email: 'e-mail', chat: 'chat' },
+  en: { voice: 'phone', sms: 'SMS', email: 'email', chat: 'chat' },
+};
+
+export function channelName(channel: string, language: Language): string {
+  return CHANNEL_NAMES[language][channel] ?? channel;
+}
+
+/** We store no gender: the full name is the respectful form in both languages. */
+export function addressAs(summary: HandoffSummary, language: Language): string {
+  return summary.name ?? (language === 'en' ? 'an unknown customer' : 'een onbekende klant');
+}
+
+export function issueText(summary: HandoffSummary, language: Language): string {
+  const text = summary.issue.summary?.trim() || (language === 'en' ? '(no description yet)' : '(nog geen omschrijving)');
+  return summary.issue.category ? `[${summary.issue.category}] ${text}` : text;
+}
+
+/** Cuts at a word boundary where one is near, and says so with "…". */
+export function shorten(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${space > max * 0.6 ? cut.slice(0, space) : cut}…`;
+}
+
+export const LABELS = {
+  nl: {
+    handoff: 'Overdracht',
+    customer: 'Klant',
+    channels: 'Kanalen',
+    issue: 'Klacht',
+    advice: 'Eerder advies',
+    noAdvice: 'Nog geen advies gegeven.',
+    promises: 'Beloofd',
+    firstResponse: 'eerste reactie uiterlijk',
+    resolution: 'opgelost uiterlijk',
+    callback: 'terugbelafspraak',
+    noPromises: 'Geen open beloftes.',
+    note: 'Notitie bij overdracht',
+    from: 'van',
+    more: (count: number) => `…en nog ${count}, zie dossier`,
+    dossier: 'dossier',
+    accept: 'Aannemen',
+    addAdvice: 'Advies toevoegen',
+    bookCallback: 'Terugbellen plannen',
+    resolve: 'Afsluiten',
+    unknown: 'onbekend',
+  },
+  en: {
+    handoff: 'Handoff',
+    customer: 'Customer',
+    channels: 'Channels',
+    issue: 'Complaint',
+    advice: 'Prior advice',
+    noAdvice: 'No advice given yet.',
+    promises: 'Promised',
+    firstResponse: 'first response by',
+    resolution: 'resolved by',
+    callback: 'callback',
+    noPromises: 'No open promises.',
+    note: 'Transfer note',
+    from: 'from',
+    more: (count: number) => `…and ${count} more, see dossier`,
+    dossier: 'dossier',
+    accept: 'Accept',
+    addAdvice: 'Add advice',
+    bookCallback: 'Book callback',
+    resolve: 'Resolve',
+    unknown: 'unknown',
+  },
+} as const;
+
+/** Promise lines in display form, e.g. "eerste reactie uiterlijk di 24 nov 17:00". */
+export function promiseLines(summary: HandoffSummary, language: Language): string[] {
+  const labels = LABELS[language];
+  const lines: string[] = [];
+  const { callback, firstResponseDue, resolutionDue } = summary.promises;
+  if (callback) lines.push(`${labels.callback} ${shortTime(callback.start, language)}–${shortTime(callback.end, language).split(' ').pop()}`);
+  if (firstResponseDue) lines.push(`${labels.firstResponse} ${shortTime(firstResponseDue, language)}`);
+  if (resolutionDue) lines.push(`${labels.resolution} ${shortTime(resolutionDue, language)}`);
+  return lines;
+}
+
+export function channelLines(summary: HandoffSummary, language: Language): string[] {
+  return summary.channels.map((used) => {
+    const first = shortTime(used.first, language);
+    const last = shortTime(used.last, language);
+    return `${channelName(used.channel, language)} (${used.contacts}×): ${first === last ? first : `${first} – ${last}`}`;
+  });
+}

@@ -1,0 +1,103 @@
+import type { AgentConfig, TeamConfig } from '../config/hub-config';
+import type { Language } from '../core/contact';
+import type { Dossier } from '../core/dossier';
+
+/**
+ * What a transfer carries to the next agent, built from one thread's dossier. Every rendering
+ * (Slack card, spoken whisper, plain text) reads this and nothing else, so they never disagree.
+ */
+export interface HandoffSummary {
+  reference: string;
+  status: string;
+  /** The customer's language (nl, en): the language the next agent should answer in. */
+  language: Language;
+  /**
+   * The customer's full name as they gave it, or null. We store no gender, so "mevrouw Jansen" or
+   * "Ms Jansen" cannot be derived: the renderings address the customer by their full name.
+   */
+  name: string | null;
+  issue: { category: string | null; summary: string | null };
+  /** Every piece of advice given, oldest first; `agentName` resolved from the hub configuration. */
+  priorAdvice: { at: string; agent: string; agentName: string; text: string }[];
+  /** Each channel the customer used, with its first and last contact (ISO 8601), in order of first use. */
+  channels: { channel: string; first: string; last: string; contacts: number }[];
+  /** What the hub promised the customer and must still keep. */
+  promises: {
+    firstResponseDue: string | null;
+    resolutionDue: string | null;
+    /** The next open callback booking, when the dossier has one. */
+    callback: { start: string; end: string } | null;
+  };
+  /** The previous agent's note on the latest transfer. */
+  note: string | null;
+  /** The latest transfer: who handed over to whom and when. */
+  transfer: { at: string; fromAgent: string | null; toTeam: string | null; toAgent: string | null } | null;
+  team: string | null;
+  agent: string | null;
+  /** The console page with the full dossier. */
+  dossierUrl: string;
+}
+
+export interface TransferData {
+  fromAgent: string | null;
+  toTeam: string | null;
+  toAgent: string | null;
+  note: string | null;
+}
+
+export function buildHandoffSummary(
+  dossier: Dossier,
+  options: { publicUrl: string; agents: readonly AgentConfig[]; teams?: readonly TeamConfig[] },
+): HandoffSummary {
+  const agentNames = new Map(options.agents.map((agent) => [agent.id, agent.name]));
+  const lastTransfer = [...dossier.timeline].reverse().find((event) => event.kind === 'transferred');
+  const transfer = lastTransfer ? readTransfer(lastTransfer.data) : null;
+  // Only a booked callback is still a promise; cancelled, done and missed ones are history.
+  const callback = dossier.callbacks.find((booking) => booking.status === 'booked') ?? null;
+
+  return {
+    reference: dossier.reference,
+    status: dossier.status,
+    language: dossier.language === 'en' ? 'en' : 'nl',
+    name: dossier.customer.name?.trim() || null,
+    issue: {
+      category: dossier.issue.category,
+      summary: dossier.issue.summary ?? dossier.contacts.find((contact) => contact.direction === 'inbound')?.body ?? null,
+    },
+    priorAdvice: dossier.advice.map((entry) => ({ at: entry.at, agent: entry.agent, agentName: agentNames.get(entry.agent) ?? entry.agent, text: entry.text })),
+    channels: channelsUsed(dossier.contacts),
+    promises: {
+      firstResponseDue: dossier.sla.firstResponseDue,
+      resolutionDue: dossier.sla.resolutionDue,
+      callback: callback ? { start: callback.start, end: callback.end } : null,
+    },
+    note: transfer?.note ?? null,
+    transfer: lastTransfer && transfer ? { at: lastTransfer.at, fromAgent: transfer.fromAgent, toTeam: transfer.toTeam, toAgent: transfer.toAgent } : null,
+    team: dossier.team,
+    agent: dossier.agent,
+    dossierUrl: `${options.publicUrl.replace(/\/$/, '')}/console/threads/${encodeURIComponent(dossier.reference)}`,
+  };
+}
+
+/** Only inbound contacts count: the customer used the channel, not the hub. Contacts arrive oldest first. */
+function channelsUsed(contacts: Dossier['contacts']): HandoffSummary['channels'] {
+  const byChannel = new Map<string, { channel: string; first: string; last: string; contacts: number }>();
+  for (const contact of contacts) {
+    if (contact.direction !== 'inbound') continue;
+    const seen = byChannel.get(contact.channel);
+    if (seen) {
+      seen.last = contact.at;
+      seen.contacts += 1;
+    } else {
+      byChannel.set(contact.channel, { channel: contact.channel, first: contact.at, last: contact.at, contacts: 1 });
+    }
+  }
+  return [...byChannel.values()];
+}
+
+/** Timeline data is stored JSON: read it defensively, field by field. */
+function readTransfer(data: unknown): TransferData {
+  const record = (data && typeof data === 'object' ? data : {}) as Record<string, unknown>;
+  const text = (key: string) => (typeof record[key] === 'string' && record[key] !== '' ? (record[key] as string) : null);
+  return { fromAgent: text('fromAgent'), toTeam: text('toTeam'), toAgent: text('toAgent'), note: text('note') };
+}

@@ -1,0 +1,223 @@
+import { expect } from 'chai';
+import type { AgentConfig } from '../../src/config/hub-config';
+import type { Dossier } from '../../src/core/dossier';
+import { handoffPlainText } from '../../src/handoff/render-text';
+import { escapeMrkdwn, handoffSlackCard, HANDOFF_ACTIONS, SLACK_MAX_BLOCKS, SLACK_MAX_SECTION_TEXT, type SlackBlock } from '../../src/handoff/render-slack';
+import { whisperText } from '../../src/handoff/render-whisper';
+import { buildHandoffSummary } from '../../src/handoff/summary';
+
+const AGENTS: AgentConfig[] = [
+  { id: 'anna', name: 'Anna de Vries', team: 'service', role: 'lead', language: 'nl', slackUserId: 'U0ANNA' },
+  { id: 'bram', name: 'Bram Jansen', team: 'service', role: 'agent', language: 'en' },
+];
+const PUBLIC_URL = 'https://hub.example.nl';
+
+function dossier(overrides: Partial<Dossier> = {}): Dossier {
+  return {
+    reference: 'KL-12345674',
+    status: 'open',
+    language: 'nl',
+    team: 'service',
+    agent: null,
+    linkedReference: null,
+    customer: { id: 1, name: 'Els Jansen', phones: ['+31612345678'], emails: ['els@example.nl'] },
+    issue: { category: 'mobiel', summary: 'Mijn mobiele telefoon doet het niet' },
+    contacts: [
+      { channel: 'sms', direction: 'inbound', at: '2026-11-24T10:00:00+01:00', body: 'Mijn mobiele telefoon doet het niet' },
+      { channel: 'sms', direction: 'outbound', at: '2026-11-24T10:00:30+01:00', body: 'Bedankt, uw referentie is KL-12345674' },
+      { channel: 'voice', direction: 'inbound', at: '2026-11-24T11:15:00+01:00', body: 'Belt over zijn telefoon' },
+      { channel: 'email', direction: 'inbound', at: '2026-11-24T12:00:00+01:00', body: 'Nog steeds kapot' },
+      { channel: 'sms', direction: 'inbound', at: '2026-11-24T13:30:00+01:00', body: 'Hallo?' },
+    ],
+    advice: [
+      { at: '2026-11-24T11:20:00+01:00', agent: 'anna', text: 'Toestel herstarten' },
+      { at: '2026-11-24T12:10:00+01:00', agent: 'bram', text: 'SIM-kaart opnieuw plaatsen' },
+    ],
+    callbacks: [],
+    timeline: [
+      { kind: 'thread-opened', at: '2026-11-24T10:00:00+01:00', data: null },
+      { kind: 'transferred', at: '2026-11-24T13:40:00+01:00', data: { fromAgent: 'anna', toTeam: 'service', toAgent: 'bram', note: 'Klant is boos, graag snel bellen' } },
+    ],
+    sla: { firstResponseDue: '2026-11-24T17:00:00+01:00', resolutionDue: '2026-11-26T13:30:00+01:00', breached: false },
+    ...overrides,
+  };
+}
+
+const summaryOf = (d: Dossier) => buildHandoffSummary(d, { publicUrl: PUBLIC_URL, agents: AGENTS });
+
+/** Every mrkdwn / plain text in a card, with the block it sits in. */
+function textsOf(blocks: SlackBlock[]): string[] {
+  const texts: string[] = [];
+  for (const block of blocks) {
+    if (block.type === 'section' && block.text) texts.push(block.text.text);
+    if (block.type === 'header') texts.push(block.text.text);
+    if (block.type === 'context') for (const element of block.elements) if ('text' in element) texts.push(element.text);
+  }
+  return texts;
+}
+
+describe('handoff summary', () => {
+  it('carries the reference, the customer name, the issue and every piece of prior advice with who and when', () => {
+    const summary = summaryOf(dossier());
+    expect(summary.reference).to.equal('KL-12345674');
+    expect(summary.name).to.equal('Els Jansen');
+    expect(summary.issue).to.deep.equal({ category: 'mobiel', summary: 'Mijn mobiele telefoon doet het niet' });
+    expect(summary.priorAdvice).to.deep.equal([
+      { at: '2026-11-24T11:20:00+01:00', agent: 'anna', agentName: 'Anna de Vries', text: 'Toestel herstarten' },
+      { at: '2026-11-24T12:10:00+01:00', agent: 'bram', agentName: 'Bram Jansen', text: 'SIM-kaart opnieuw plaatsen' },
+    ]);
+  });
+
+  it('lists each channel the customer used with the first and last contact, outbound messages not counted', () => {
+    expect(summaryOf(dossier()).channels).to.deep.equal([
+      { channel: 'sms', first: '2026-11-24T10:00:00+01:00', last: '2026-11-24T13:30:00+01:00', contacts: 2 },
+      { channel: 'voice', first: '2026-11-24T11:15:00+01:00', last: '2026-11-24T11:15:00+01:00', contacts: 1 },
+      { channel: 'email', first: '2026-11-24T12:00:00+01:00', last: '2026-11-24T12:00:00+01:00', contacts: 1 },
+    ]);
+  });
+
+  it('states the promises: SLA due times and an open callback booking', () => {
+    const summary = summaryOf(
+      dossier({
+        callbacks: [
+          { start: '2026-11-24T14:00:00+01:00', end: '2026-11-24T14:15:00+01:00', status: 'cancelled' },
+          { start: '2026-11-25T10:00:00+01:00', end: '2026-11-25T10:15:00+01:00', status: 'booked' },
+        ],
+      }),
+    );
+    expect(summary.promises).to.deep.equal({
+      firstResponseDue: '2026-11-24T17:00:00+01:00',
+      resolutionDue: '2026-11-26T13:30:00+01:00',
+      callback: { start: '2026-11-25T10:00:00+01:00', end: '2026-11-25T10:15:00+01:00' },
+    });
+  });
+
+  it("carries the previous agent's note from the latest transfer", () => {
+    const summary = summaryOf(dossier());
+    expect(summary.note).to.equal('Klant is boos, graag snel bellen');
+    expect(summary.transfer).to.deep.equal({ at: '2026-11-24T13:40:00+01:00', fromAgent: 'anna', toTeam: 'service', toAgent: 'bram' });
+    expect(summary.dossierUrl).to.equal('https://hub.example.nl/console/threads/KL-12345674');
+  });
+
+  it('uses the first thing the customer said when the thread has no summary, and no name when none is known', () => {
+    const summary = summaryOf(dossier({ issue: { category: null, summary: null }, customer: { id: 1, name: null, phones: [], emails: [] } }));
+    expect(summary.issue.summary).to.equal('Mijn mobiele telefoon doet het niet');
+    expect(summary.name).to.equal(null);
+    expect(whisperText(summary, 'nl')).to.contain('van een onbekende klant');
+  });
+});
+
+describe('handoff renderings', () => {
+  describe('spoken whisper', () => {
+    it("says the reference, the customer's full name, the issue and the prior advice in Dutch", () => {
+      const text = whisperText(summaryOf(dossier({ timeline: [] })), 'nl');
+      expect(text).to.equal(
+        'Klacht KL-12345674 van Els Jansen over: Mijn mobiele telefoon doet het niet. Eerder advies: Toestel herstarten; SIM-kaart opnieuw plaatsen.',
+      );
+    });
+
+    it('speaks English to an English-speaking agent, with the transfer note', () => {
+      const text = whisperText(summaryOf(dossier()), 'en');
+      expect(text).to.match(/^Complaint KL-12345674 from Els Jansen about: Mijn mobiele telefoon doet het niet\. Prior advice: Toestel herstarten; SIM-kaart opnieuw plaatsen\./);
+      expect(text).to.contain('Note: Klant is boos, graag snel bellen.');
+    });
+
+    it('stays short with a long history: only the newest three pieces of advice, each cut', () => {
+      const advice = Array.from({ length: 10 }, (_, index) => ({ at: '2026-11-24T11:20:00+01:00', agent: 'anna', text: `advies ${index} ${'lang '.repeat(60)}` }));
+      const text = whisperText(summaryOf(dossier({ advice, timeline: [] })), 'nl');
+      expect(text).not.to.contain('advies 6');
+      expect(text).to.contain('advies 7').and.contain('advies 9');
+      expect(text.length).to.be.below(600);
+    });
+  });
+
+  describe('plain text', () => {
+    it('has the name, issue, every advice with agent, the promises and the dossier link', () => {
+      const text = handoffPlainText(summaryOf(dossier()));
+      expect(text).to.contain('KL-12345674').and.contain('Els Jansen').and.contain('Mijn mobiele telefoon doet het niet');
+      expect(text).to.contain('Anna de Vries: Toestel herstarten').and.contain('Bram Jansen: SIM-kaart opnieuw plaatsen');
+      expect(text).to.contain('eerste reactie uiterlijk di 24 nov 17:00');
+      expect(text).to.contain('Klant is boos, graag snel bellen');
+      expect(text).to.contain('https://hub.example.nl/console/threads/KL-12345674');
+    });
+  });
+
+  describe('Slack card', () => {
+    it('shows name, issue, every advice text, the SLA promise and the four buttons carrying the reference', () => {
+      const { text, blocks } = handoffSlackCard(summaryOf(dossier()));
+      const all = textsOf(blocks).join('\n');
+      expect(text).to.contain('KL-12345674');
+      expect(all).to.contain('Els Jansen').and.contain('Mijn mobiele telefoon doet het niet');
+      expect(all).to.contain('Toestel herstarten').and.contain('SIM-kaart opnieuw plaatsen');
+      expect(all).to.contain('eerste reactie uiterlijk di 24 nov 17:00');
+      const actions = blocks.find((block) => block.type === 'actions');
+      expect(actions?.type).to.equal('actions');
+      const buttons = actions?.type === 'actions' ? actions.elements : [];
+      expect(buttons.map((button) => ('action_id' in button ? button.action_id : undefined))).to.deep.equal([
+        HANDOFF_ACTIONS.accept,
+        HANDOFF_ACTIONS.addAdvice,
+        HANDOFF_ACTIONS.bookCallback,
+        HANDOFF_ACTIONS.resolve,
+      ]);
+      for (const button of buttons) expect(button).to.have.property('value', 'KL-12345674');
+    });
+
+    it('escapes customer words for mrkdwn: a <script> or a <@U123> mention stays text', () => {
+      const summary = summaryOf(
+        dossier({
+          issue: { category: null, summary: 'Hallo <script>alert(1)</script> & <@U123> <!channel>' },
+          advice: [{ at: '2026-11-24T11:20:00+01:00', agent: 'anna', text: 'Zie <https://evil.example|hier>' }],
+          timeline: [],
+        }),
+      );
+      const card = handoffSlackCard(summary);
+      expect(card.text, 'the notification fallback').not.to.contain('<@U123>').and.not.to.contain('<!channel>');
+      const all = textsOf(card.blocks).join('\n');
+      expect(all).to.contain('Hallo &lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;@U123&gt; &lt;!channel&gt;');
+      expect(all).to.contain('Zie &lt;https://evil.example|hier&gt;');
+      expect(all).not.to.contain('<@U123>');
+      expect(all).not.to.contain('<script>');
+      expect(escapeMrkdwn('a & b < c > d')).to.equal('a &amp; b &lt; c &gt; d');
+    });
+
+    it('keeps a 40-contact thread with 30 long pieces of advice within 50 blocks and 3000 characters per text', () => {
+      const contacts = Array.from({ length: 40 }, (_, index) => ({
+        channel: ['sms', 'email', 'voice', 'chat'][index % 4] as string,
+        direction: 'inbound',
+        at: `2026-11-${String(10 + Math.floor(index / 4)).padStart(2, '0')}T10:00:00+01:00`,
+        body: `contact ${index}`,
+      }));
+      const advice = Array.from({ length: 30 }, (_, index) => ({
+        at: '2026-11-24T11:20:00+01:00',
+        agent: index % 2 ? 'anna' : 'bram',
+        text: `advies ${index}: ${'<&> '.repeat(400)}`,
+      }));
+      const { blocks } = handoffSlackCard(summaryOf(dossier({ contacts, advice, issue: { category: null, summary: 'x'.repeat(5000) } })));
+      expect(blocks.length).to.be.at.most(SLACK_MAX_BLOCKS);
+      for (const text of textsOf(blocks)) expect(text.length).to.be.at.most(SLACK_MAX_SECTION_TEXT);
+      const all = textsOf(blocks).join('\n');
+      expect(all).to.contain('advies 29');
+    });
+
+    it('shortens a history too long for one message with "…en nog N, zie dossier" linking to the console', () => {
+      const advice = Array.from({ length: 200 }, (_, index) => ({ at: '2026-11-24T11:20:00+01:00', agent: 'anna', text: `advies ${index}: ${'x'.repeat(900)}` }));
+      const { blocks } = handoffSlackCard(summaryOf(dossier({ advice })));
+      expect(blocks.length).to.be.at.most(SLACK_MAX_BLOCKS);
+      for (const text of textsOf(blocks)) expect(text.length).to.be.at.most(SLACK_MAX_SECTION_TEXT);
+      const all = textsOf(blocks).join('\n');
+      expect(all).to.contain('advies 199');
+      expect(all).to.match(/<https:\/\/hub\.example\.nl\/console\/threads\/KL-12345674\|…en nog \d+, zie dossier>/);
+      const hidden = Number(/…en nog (\d+)/.exec(all)?.[1]);
+      const shown = advice.filter((entry) => all.includes(`${entry.text.slice(0, 12)}`)).length;
+      expect(hidden + shown).to.equal(200);
+    });
+
+    it('shows who accepted the card and drops the accept button', () => {
+      const { blocks } = handoffSlackCard(summaryOf(dossier()), { acceptedBy: 'Anna de Vries' });
+      expect(textsOf(blocks).join('\n')).to.contain('aangenomen door Anna de Vries');
+      const actions = blocks.find((block) => block.type === 'actions');
+      const ids = actions?.type === 'actions' ? actions.elements.map((button) => ('action_id' in button ? button.action_id : '')) : [];
+      expect(ids).not.to.include(HANDOFF_ACTIONS.accept);
+    });
+  });
+});

@@ -1,0 +1,250 @@
+import { createHmac } from 'node:crypto';
+import { expect } from 'chai';
+import type { InboundContact } from '../../src/core/contact';
+import { HANDOFF_ACTIONS } from '../../src/handoff/render-slack';
+import { storeName } from '../helpers/db';
+import { startHub, type TestHub } from '../helpers/hub';
+import { startFakeSlackApi, type FakeSlackApi } from './fake-slack-api';
+
+/** Tuesday 24 November 2026, 10:00 in Amsterdam (the hub's clock; Slack's signature window uses the real one). */
+const TUESDAY_10 = Date.parse('2026-11-24T10:00:00+01:00');
+const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
+
+/** Headers exactly as Slack signs a request: HMAC-SHA256 of "v0:<timestamp>:<raw body>". */
+function slackHeaders(body: string, options: { contentType: string; secret?: string; ageSeconds?: number }): Record<string, string> {
+  const timestamp = String(Math.floor(Date.now() / 1000) - (options.ageSeconds ?? 0));
+  const signature = createHmac('sha256', options.secret ?? SECRET).update(`v0:${timestamp}:${body}`).digest('hex');
+  return { 'content-type': options.contentType, 'x-slack-request-timestamp': timestamp, 'x-slack-signature': `v0=${signature}` };
+}
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+
+/** An interactivity request: form-encoded with the JSON in `payload`. */
+function interaction(payload: Record<string, unknown>): string {
+  return form({ payload: JSON.stringify(payload) });
+}
+
+function buttonClick(args: { actionId: string; reference: string; user: string; channel: string; ts: string }): string {
+  return interaction({
+    type: 'block_actions',
+    team: { id: 'T0HUB', domain: 'klachtenhub' },
+    user: { id: args.user, username: args.user.toLowerCase(), team_id: 'T0HUB' },
+    api_app_id: 'A0HUB',
+    token: 'legacy-verification-token',
+    container: { type: 'message', message_ts: args.ts, channel_id: args.channel, is_ephemeral: false },
+    trigger_id: '1234567890.0987654321.abcdef',
+    channel: { id: args.channel, name: 'klantenservice' },
+    message: { type: 'message', ts: args.ts, text: 'Overdracht', user: 'U0BOT' },
+    response_url: 'https://hooks.slack.invalid/actions/T0HUB/1/abc',
+    actions: [{ type: 'button', action_id: args.actionId, block_id: 'handoff_actions', value: args.reference, text: { type: 'plain_text', text: 'Aannemen' }, action_ts: '1764000000.1' }],
+  });
+}
+
+function viewSubmission(args: { callbackId: string; reference: string; user: string; text: string }): string {
+  return interaction({
+    type: 'view_submission',
+    team: { id: 'T0HUB', domain: 'klachtenhub' },
+    user: { id: args.user, username: args.user.toLowerCase(), team_id: 'T0HUB' },
+    api_app_id: 'A0HUB',
+    token: 'legacy-verification-token',
+    trigger_id: '1234567890.0987654321.fedcba',
+    view: {
+      id: 'V0VIEW',
+      team_id: 'T0HUB',
+      type: 'modal',
+      callback_id: args.callbackId,
+      private_metadata: args.reference,
+      blocks: [],
+      state: { values: { input: { text: { type: 'plain_text_input', value: args.text } } } },
+      hash: '1764000000.abc',
+      app_id: 'A0HUB',
+      bot_id: 'B0BOT',
+    },
+  });
+}
+
+describe(`Slack: POST /slack/events (${storeName})`, function () {
+  let t: TestHub;
+  let slack: FakeSlackApi;
+
+  async function post(body: string, headers: Record<string, string>) {
+    return t.request('POST', '/slack/events', { rawBody: body, headers, token: null });
+  }
+
+  /** A thread with advice, transferred to the service team: the card sits in C0SERVICE. */
+  async function transferredThread(): Promise<{ reference: string; ts: string }> {
+    const contact: InboundContact = { channel: 'sms', providerId: `SMslack${Math.random()}`, from: { kind: 'phone', value: '+31612345678' }, name: 'Els Jansen', body: 'Mijn mobiele telefoon doet het niet', at: TUESDAY_10 };
+    const { reference } = await t.hub.ingest(contact);
+    await t.request('POST', `/api/threads/${reference}/advice`, { body: { agent: 'bram', text: 'Toestel herstarten' } });
+    const response = await t.request('POST', `/api/threads/${reference}/transfer`, { body: { toTeam: 'service' } });
+    expect(response.json.card.via, response.text).to.equal('slack');
+    return { reference, ts: response.json.card.id };
+  }
+
+  describe('with the app configured', () => {
+    beforeEach(async () => {
+      slack = await startFakeSlackApi();
+      t = await startHub({ now: TUESDAY_10, env: { SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: slack.url } });
+    });
+    afterEach(async () => {
+      await t.stop();
+      await slack.close();
+    });
+
+    it("accepts a correctly signed request (Slack's url_verification challenge)", async () => {
+      const body = JSON.stringify({ type: 'url_verification', token: 'legacy', challenge: 'c-3po' });
+      const response = await post(body, slackHeaders(body, { contentType: 'application/json' }));
+      expect(response.status, response.text).to.equal(200);
+      expect(response.text).to.contain('c-3po');
+    });
+
+    it('refuses a wrong signature, a missing signature and a request signed six minutes ago with 401', async () => {
+      const body = JSON.stringify({ type: 'url_verification', token: 'legacy', challenge: 'c-3po' });
+      const wrong = await post(body, slackHeaders(body, { contentType: 'application/json', secret: 'not-the-secret' }));
+      expect(wrong.status).to.equal(401);
+      const missing = await post(body, { 'content-type': 'application/json' });
+      expect(missing.status).to.equal(401);
+      const stale = await post(body, slackHeaders(body, { contentType: 'application/json', ageSeconds: 6 * 60 }));
+      expect(stale.status).to.equal(401);
+      const tampered = slackHeaders(body, { contentType: 'application/json' });
+      const other = await post(body.replace('c-3po', 'r2-d2'), tampered);
+      expect(other.status).to.equal(401);
+      expect(slack.calls).to.have.length(0);
+    });
+
+    it('an accept click assigns the thread to the clicking agent and updates the card to say so', async () => {
+      const { reference, ts } = await transferredThread();
+      const body = buttonClick({ actionId: HANDOFF_ACTIONS.accept, reference, user: 'U0ANNA', channel: 'C0SERVICE', ts });
+      const started = Date.now();
+      const response = await post(body, slackHeaders(body, { contentType: 'application/x-www-form-urlencoded' }));
+      expect(response.status, response.text).to.equal(200);
+      expect(Date.now() - started).to.be.below(3000);
+      const [update] = await slack.waitFor('chat.update');
+      expect(update?.args).to.include({ channel: 'C0SERVICE', ts });
+      const blocks = JSON.stringify(update?.args.blocks);
+      expect(blocks).to.contain('aangenomen door Anna de Vries').and.contain('Toestel herstarten');
+      expect(blocks).not.to.contain(HANDOFF_ACTIONS.accept);
+      const dossier = (await t.request('GET', `/api/threads/${reference}`)).json;
+      expect(dossier.agent).to.equal('anna');
+    });
+
+    it('a late accept by a second agent leaves the thread with the first and tells the second privately', async () => {
+      const { reference, ts } = await transferredThread();
+      for (const user of ['U0ANNA', 'U0BRAM']) {
+        const body = buttonClick({ actionId: HANDOFF_ACTIONS.accept, reference, user, channel: 'C0SERVICE', ts });
+        expect((await post(body, slackHeaders(body, { contentType: 'application/x-www-form-urlencoded' }))).status).to.equal(200);
+        await slack.waitFor(user === 'U0ANNA' ? 'chat.update' : 'chat.postEphemeral');
+      }
+      const [ephemeral] = slack.callsTo('chat.postEphemeral');
+      expect(ephemeral?.args).to.include({ user: 'U0BRAM', channel: 'C0SERVICE' });
+      expect(ephemeral?.args.text).to.contain('al aangenomen door Anna de Vries');
+      expect((await t.request('GET', `/api/threads/${reference}`)).json.agent).to.equal('anna');
+    });
+
+    it('add advice opens a modal whose submission becomes advice on the thread', async () => {
+      const { reference, ts } = await transferredThread();
+      const click = buttonClick({ actionId: HANDOFF_ACTIONS.addAdvice, reference, user: 'U0ANNA', channel: 'C0SERVICE', ts });
+      expect((await post(click, slackHeaders(click, { contentType: 'application/x-www-form-urlencoded' }))).status).to.equal(200);
+      const [open] = await slack.waitFor('views.open');
+      expect(open?.args.trigger_id).to.equal('1234567890.0987654321.abcdef');
+      expect(open?.args.view.private_metadata).to.equal(reference);
+
+      const submit = viewSubmission({ callbackId: open?.args.view.callback_id, reference, user: 'U0ANNA', text: 'Nieuwe SIM-kaart opgestuurd' });
+      const response = await post(submit, slackHeaders(submit, { contentType: 'application/x-www-form-urlencoded' }));
+      expect(response.status, response.text).to.equal(200);
+      let advice: { agent: string; text: string }[] = [];
+      for (let attempt = 0; attempt < 50 && advice.length < 2; attempt++) {
+        advice = (await t.request('GET', `/api/threads/${reference}`)).json.advice;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(advice.map((entry) => [entry.agent, entry.text])).to.deep.equal([
+        ['bram', 'Toestel herstarten'],
+        ['anna', 'Nieuwe SIM-kaart opgestuurd'],
+      ]);
+    });
+
+    it('resolve opens a modal asking the resolution, and its submission closes the thread', async () => {
+      const { reference, ts } = await transferredThread();
+      const click = buttonClick({ actionId: HANDOFF_ACTIONS.resolve, reference, user: 'U0BRAM', channel: 'C0SERVICE', ts });
+      await post(click, slackHeaders(click, { contentType: 'application/x-www-form-urlencoded' }));
+      const [open] = await slack.waitFor('views.open');
+      const submit = viewSubmission({ callbackId: open?.args.view.callback_id, reference, user: 'U0BRAM', text: 'Toestel vervangen' });
+      expect((await post(submit, slackHeaders(submit, { contentType: 'application/x-www-form-urlencoded' }))).status).to.equal(200);
+      let status = 'open';
+      for (let attempt = 0; attempt < 50 && status !== 'resolved'; attempt++) {
+        status = (await t.request('GET', `/api/threads/${reference}`)).json.status;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(status).to.equal('resolved');
+    });
+
+    it('book callback opens a modal that says where to book it for now', async () => {
+      const { reference, ts } = await transferredThread();
+      const click = buttonClick({ actionId: HANDOFF_ACTIONS.bookCallback, reference, user: 'U0ANNA', channel: 'C0SERVICE', ts });
+      await post(click, slackHeaders(click, { contentType: 'application/x-www-form-urlencoded' }));
+      const [open] = await slack.waitFor('views.open');
+      expect(JSON.stringify(open?.args.view)).to.contain(reference).and.contain('/console/threads/');
+    });
+
+    it('/klacht KL-… answers with an ephemeral dossier summary', async () => {
+      const { reference } = await transferredThread();
+      const body = form({
+        token: 'legacy',
+        team_id: 'T0HUB',
+        team_domain: 'klachtenhub',
+        channel_id: 'C0SERVICE',
+        channel_name: 'klantenservice',
+        user_id: 'U0BRAM',
+        user_name: 'bram',
+        command: '/klacht',
+        text: reference,
+        api_app_id: 'A0HUB',
+        response_url: 'https://hooks.slack.invalid/commands/T0HUB/1/abc',
+        trigger_id: '1234567890.0987654321.cmd',
+      });
+      const response = await post(body, slackHeaders(body, { contentType: 'application/x-www-form-urlencoded' }));
+      expect(response.status, response.text).to.equal(200);
+      expect(response.json.response_type).to.equal('ephemeral');
+      const blocks = JSON.stringify(response.json.blocks);
+      expect(blocks).to.contain(reference).and.contain('Els Jansen').and.contain('Mijn mobiele telefoon doet het niet').and.contain('Toestel herstarten');
+
+      const unknown = form({ command: '/klacht', text: 'KL-00000000', user_id: 'U0BRAM', team_id: 'T0HUB', channel_id: 'C0SERVICE', response_url: 'https://hooks.slack.invalid/x', trigger_id: 't' });
+      const missing = await post(unknown, slackHeaders(unknown, { contentType: 'application/x-www-form-urlencoded' }));
+      expect(missing.json).to.deep.include({ response_type: 'ephemeral', text: 'Geen klacht met referentie KL-00000000.' });
+    });
+  });
+
+  describe('with a signing secret but no bot token', () => {
+    beforeEach(async () => {
+      t = await startHub({ now: TUESDAY_10, env: { SLACK_SIGNING_SECRET: SECRET } });
+    });
+    afterEach(async () => {
+      await t.stop();
+    });
+
+    it('still answers /klacht, in the acknowledgement itself', async () => {
+      const contact: InboundContact = { channel: 'sms', providerId: 'SMslack-no-token', from: { kind: 'phone', value: '+31612345678' }, name: 'Els Jansen', body: 'Geen bereik', at: TUESDAY_10 };
+      const { reference } = await t.hub.ingest(contact);
+      const body = form({ command: '/klacht', text: reference, user_id: 'U0ANNA', team_id: 'T0HUB', channel_id: 'C0SERVICE', response_url: 'https://hooks.slack.invalid/x', trigger_id: 't' });
+      const response = await post(body, slackHeaders(body, { contentType: 'application/x-www-form-urlencoded' }));
+      expect(response.status, response.text).to.equal(200);
+      expect(response.json.response_type).to.equal('ephemeral');
+      expect(JSON.stringify(response.json.blocks)).to.contain('Geen bereik');
+    });
+  });
+
+  describe('without SLACK_SIGNING_SECRET', () => {
+    beforeEach(async () => {
+      t = await startHub({ now: TUESDAY_10 });
+    });
+    afterEach(async () => {
+      await t.stop();
+    });
+
+    it('answers 503 slack_not_configured instead of accepting unverifiable requests', async () => {
+      const response = await post('{}', { 'content-type': 'application/json' });
+      expect(response.status).to.equal(503);
+      expect(response.json.error.code).to.equal('slack_not_configured');
+    });
+  });
+});
