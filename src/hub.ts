@@ -4,6 +4,8 @@ import type { Express } from 'express';
 import pino, { type Logger } from 'pino';
 import { acknowledgeJob } from './acknowledgements/acknowledge-job';
 import { outboxSenders } from './channels/outbox/outbox-sender';
+import { slackRouter } from './channels/slack/slack-app';
+import { twilioRouter, withTwilioSenders } from './channels/twilio';
 import type { HubEnv } from './config/env';
 import type { HubConfig } from './config/hub-config';
 import type { HubContext } from './context';
@@ -35,7 +37,11 @@ export class Hub {
     readonly ctx: HubContext,
     private readonly runJobs: boolean,
   ) {
-    this.app = createApp(ctx);
+    this.app = createApp(ctx, [
+      { path: '/twilio', router: twilioRouter(ctx, (contact) => this.ingest(contact)) },
+      // Bolt reads the raw body itself to check the signature: no body parser may run before it.
+      { path: '/slack', router: slackRouter(ctx) },
+    ]);
     const handlers = new Map<string, JobHandler>([[ACKNOWLEDGE_JOB, acknowledgeJob(ctx)]]);
     this.worker = new JobWorker({ db: ctx.db, handlers, workerId: `${hostname()}:${process.pid}`, clock: ctx.clock, logger: ctx.logger });
   }
@@ -55,7 +61,7 @@ export class Hub {
       config,
       db,
       sla: new SlaClock(config),
-      senders: outboxSenders(CHANNELS),
+      senders: withTwilioSenders(outboxSenders(CHANNELS), options.env),
       metrics: createMetrics(db),
       logger,
       clock: options.clock ?? Date.now,

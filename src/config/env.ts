@@ -12,6 +12,16 @@ const envSchema = z.object({
   HUB_CONFIG: z.string().min(1).default('config/klachtenhub.json'),
   HUB_TIMEZONE: optional.refine((zone) => zone === undefined || isKnownTimeZone(zone), 'unknown time zone'),
   API_TOKEN: optional,
+  TWILIO_ACCOUNT_SID: optional,
+  TWILIO_AUTH_TOKEN: optional,
+  TWILIO_PHONE_NUMBER: optional,
+  TWILIO_API_URL: z.preprocess(unsetWhenEmpty, z.url().optional()),
+  SLACK_BOT_TOKEN: optional,
+  SLACK_SIGNING_SECRET: optional,
+  /** Slack Web API base URL, e.g. "https://slack.com/api/" (Slack's own when unset). */
+  SLACK_API_URL: z.preprocess(unsetWhenEmpty, z.url().optional()),
+  SLACK_HANDOFF_CHANNEL: optional,
+  SLACK_MANAGERS_CHANNEL: optional,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -3,6 +3,8 @@ import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import * as coreMigration from '../../migrations/20261123_001_core';
+import * as twilioMigration from '../../migrations/20261123_002_twilio';
+import * as callbacksMigration from '../../migrations/20261123_003_callbacks';
 
 export type Db = Knex;
 export type DbOrTrx = Knex | Knex.Transaction;
@@ -13,6 +15,8 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 /** Migrations are listed here instead of read from the directory, so tsx (.ts) and compiled (.js) runs share one history. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261123_001_core': coreMigration,
+  '20261123_002_twilio': twilioMigration,
+  '20261123_003_callbacks': callbacksMigration,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

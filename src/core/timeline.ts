@@ -9,9 +9,21 @@ export type TimelineKind =
   | 'identity-learned'
   | 'identity-conflict'
   | 'acknowledged'
+  | 'acknowledgement-not-sent'
   | 'customer-merged'
   | 'customer-merge-undone'
-  | 'resolved';
+  | 'resolved'
+  | 'sms-opted-out'
+  | 'sms-opted-in'
+  | 'sms-suppressed'
+  | 'delivery-failed'
+  | 'callback-requested'
+  | 'callback-booked'
+  | 'callback-cancelled'
+  | 'call-transferred'
+  | 'call-ended'
+  /** A thread handed to another team or agent: data {fromAgent, toTeam, toAgent, note}. */
+  | 'transferred';
 
 export async function recordEvent(
   db: DbOrTrx,

@@ -1,7 +1,8 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { HubContext } from '../context';
 import { migrationsCurrent } from '../core/db';
 import { apiAuth } from './api-auth';
+import { callbackSlotsRouter } from './api/callbacks';
 import { mergesRouter } from './api/merges';
 import { outboxRouter } from './api/outbox';
 import { threadsRouter } from './api/threads';
@@ -10,7 +11,8 @@ import { errorHandler, notFound } from './errors';
 /** JSON bodies are small: a complaint text, an advice. Larger is a mistake or an attack. */
 const JSON_LIMIT = '100kb';
 
-export function createApp(ctx: HubContext): Express {
+/** `channels`: provider webhooks (Twilio, ...), each with its own body parsing and verification. */
+export function createApp(ctx: HubContext, channels: { path: string; router: Router }[] = []): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -46,7 +48,9 @@ export function createApp(ctx: HubContext): Express {
   api.use('/threads', threadsRouter(ctx));
   api.use('/outbox', outboxRouter(ctx));
   api.use('/merges', mergesRouter(ctx));
+  api.use('/callbacks', callbackSlotsRouter(ctx));
   app.use('/api', api);
+  for (const channel of channels) app.use(channel.path, channel.router);
 
   app.use(notFound);
   app.use(errorHandler(ctx.logger));

@@ -5,6 +5,9 @@ import { CHANNELS } from '../../core/contact';
 import { getDossier } from '../../core/dossier';
 import { addAdvice, resolveThread, sendReply } from '../../core/thread-actions';
 import { listThreads } from '../../core/thread-list';
+import { slackPoster } from '../../channels/slack/slack-poster';
+import { transferThread } from '../../handoff/transfer';
+import { threadCallbacksRouter } from './callbacks';
 
 const listQuery = z.object({
   status: z.enum(['open', 'resolved']).optional(),
@@ -18,6 +21,8 @@ const agent = z.string().trim().min(1).max(100);
 const adviceBody = z.strictObject({ agent, text });
 const replyBody = z.strictObject({ agent, text, channel: z.enum(CHANNELS).optional() });
 const resolveBody = z.strictObject({ agent, resolution: text });
+const id = z.string().trim().min(1).max(100);
+const transferBody = z.strictObject({ toTeam: id.optional(), toAgent: id.optional(), note: text.optional(), fromAgent: agent.optional() });
 
 export function threadsRouter(ctx: HubContext): Router {
   const router = Router();
@@ -48,6 +53,15 @@ export function threadsRouter(ctx: HubContext): Router {
     const resolved = await resolveThread(ctx.db, ctx.senders, { reference: req.params.reference, ...body, now: ctx.clock() });
     res.json({ status: 'resolved', ...resolved });
   });
+
+  const handoffPoster = slackPoster(ctx.env);
+  router.post('/:reference/transfer', async (req, res) => {
+    const body = transferBody.parse(req.body ?? {});
+    const { summary, card } = await transferThread(ctx, handoffPoster, { reference: req.params.reference, ...body, now: ctx.clock() });
+    res.json({ handoff: summary, card });
+  });
+
+  router.use('/:reference/callbacks', threadCallbacksRouter(ctx));
 
   return router;
 }
