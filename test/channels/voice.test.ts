@@ -1,3 +1,4 @@
+import { spokenReference } from '../../src/channels/voice/prompts';
 import { expect } from 'chai';
 import { storeName } from '../helpers/db';
 import { startHub, type TestHub } from '../helpers/hub';
@@ -99,9 +100,11 @@ describe(`Twilio voice (${storeName})`, function () {
     const twiml = await call(`/twilio/voice/menu?lang=nl&ref=${reference}&attempt=1`, { CallSid: callSid, Digits: '1' });
     expect(twiml).to.match(/<Dial [^>]*timeout="20"/);
     expect(twiml).to.include(`action="${PUBLIC_URL}/twilio/voice/dial-result?lang=nl&ref=${reference}&agent=anna"`);
-    expect(twiml).to.include(`<Number url="${PUBLIC_URL}/twilio/voice/whisper?lang=nl&ref=${reference}">+31201234567</Number>`);
+    expect(twiml).to.include(`<Number url="${PUBLIC_URL}/twilio/voice/whisper?lang=nl&ref=${reference}&agent=anna">+31201234567</Number>`);
 
-    const whisper = await call(`/twilio/voice/whisper?lang=nl&ref=${reference}`, { CallSid: sid('CA'), From: HUB_NUMBER, To: '+31201234567' });
+    // The whisper is the handoff summary's, the same text the Slack card and console build on.
+    const whisper = await call(`/twilio/voice/whisper?lang=nl&ref=${reference}&agent=anna`, { CallSid: sid('CA'), From: HUB_NUMBER, To: '+31201234567' });
+    expect(whisper).to.include(`Klacht ${spokenReference(reference)} van Marieke Jansen`);
     expect(whisper).to.include('Marieke Jansen');
     expect(whisper).to.include('Mijn wasmachine lekt na de reparatie');
     expect(whisper).to.include('Kraan dichtdraaien');

@@ -32,8 +32,6 @@ const nl = {
     callbackWithheld: ({ reference }) =>
       `Uw nummer is afgeschermd, daarom kunnen we u niet terugbellen. Stuur ons een sms of e-mail met uw klachtnummer ${reference}.`,
     goodbye: () => 'Dank u wel voor uw telefoontje. Tot ziens.',
-    whisper: ({ name, reference, summary, advice }) =>
-      `Klant ${name}, klacht ${reference}. Het probleem: ${summary}. ${advice ? `Eerder advies: ${advice}.` : 'Nog geen eerder advies.'}`,
 } satisfies Record<string, Prompt>;
 
 const en: Record<keyof typeof nl, Prompt> = {
@@ -60,8 +58,6 @@ const en: Record<keyof typeof nl, Prompt> = {
     callbackWithheld: ({ reference }) =>
       `Your number is withheld, so we cannot call you back. Please send us a text message or email quoting your complaint number ${reference}.`,
     goodbye: () => 'Thank you for calling. Goodbye.',
-    whisper: ({ name, reference, summary, advice }) =>
-      `Customer ${name}, complaint ${reference}. The issue: ${summary}. ${advice ? `Prior advice: ${advice}.` : 'No prior advice yet.'}`,
 };
 
 export const PROMPTS: Record<Language, Record<keyof typeof nl, Prompt>> = { nl, en };

@@ -4,11 +4,12 @@ import { z } from 'zod';
 import type { HubContext } from '../../context';
 import type { InboundContact, IngestResult, Language } from '../../core/contact';
 import { callEvents, callerByPhone, threadOfCall, threadStatus, transferTarget } from '../../core/caller';
-import { getDossier } from '../../core/dossier';
 import { formatPromise } from '../../core/format-time';
 import { normalizePhone } from '../../core/identity';
 import { findReference } from '../../core/reference';
 import { recordEvent } from '../../core/timeline';
+import { currentHandoff } from '../../handoff/transfer';
+import { whisperText } from '../../handoff/render-whisper';
 import { sendTwiml } from '../twilio/webhook';
 import { ENGLISH_OPTION, PROMPTS, SPEECH, spokenReference } from './prompts';
 
@@ -28,6 +29,8 @@ const stepQuery = z.object({
   lang: z.enum(['nl', 'en']).default('nl'),
   ref: z.string().regex(/^KL-\d{8}$/).optional(),
   attempt: z.coerce.number().int().min(1).max(2).default(1),
+  /** The agent being dialled: the whisper is spoken in their language. */
+  agent: z.string().max(100).optional(),
 });
 
 const statusForm = z.object({
@@ -310,7 +313,7 @@ async function appendTransfer(s: Step, response: VoiceResponse, reference: strin
   }
   say(s, response, p(s).connecting({}));
   const dial = response.dial({ timeout: DIAL_TIMEOUT, action: url(s, '/dial-result', { ref: threadReference, agent: agent.agentId }) });
-  dial.number({ url: url(s, '/whisper', { ref: threadReference }) }, agent.phone);
+  dial.number({ url: url(s, '/whisper', { ref: threadReference, agent: agent.agentId }) }, agent.phone);
   return response;
 }
 
@@ -361,19 +364,16 @@ async function appendCallback(s: Step, response: VoiceResponse, reference: strin
   return response;
 }
 
-/** POST /twilio/voice/whisper: played to the agent before the bridge: who, which complaint, what was advised. */
+/**
+ * POST /twilio/voice/whisper: played to the agent before the bridge, in the agent's language:
+ * the handoff summary's whisper (who, which complaint, what was advised), the reference read digit by digit.
+ */
 async function whisper(s: Step): Promise<VoiceResponse> {
   const response = new twilio.twiml.VoiceResponse();
   const reference = s.query.ref;
   if (!reference) return response;
-  const dossier = await getDossier(s.ctx.db, { reference, timezone: s.ctx.config.timezone, now: s.ctx.clock() });
-  const advice = dossier.advice.map((item) => item.text).join('. ');
-  const whisperStep = { ...s, lang: 'nl' as Language };
-  say(whisperStep, response, PROMPTS.nl.whisper({
-    name: dossier.customer.name ?? (dossier.customer.phones[0] ?? 'onbekend'),
-    reference: spokenReference(reference),
-    summary: dossier.issue.summary ?? 'nog niet beschreven',
-    advice,
-  }));
+  const language = s.ctx.config.agents.find((agent) => agent.id === s.query.agent)?.language ?? 'nl';
+  const summary = await currentHandoff(s.ctx, { reference, now: s.ctx.clock() });
+  say({ ...s, lang: language }, response, whisperText(summary, language).replace(summary.reference, spokenReference(summary.reference)));
   return response;
 }
