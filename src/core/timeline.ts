@@ -19,6 +19,8 @@ export type TimelineKind =
   | 'delivery-failed'
   | 'callback-requested'
   | 'callback-booked'
+  /** Slots offered to the customer to choose from: data {starts: epoch ms[], channel}. */
+  | 'callback-offered'
   | 'callback-cancelled'
   | 'call-transferred'
   | 'call-ended'

@@ -4,6 +4,7 @@ import { TwilioSmsSender } from '../../src/channels/sms/twilio-sms-sender';
 import { createTwilioAccount } from '../../src/channels/twilio/client';
 import { readEnv } from '../../src/config/env';
 import { countSegments, splitMessage } from '../../src/channels/sms/segments';
+import { offerSlotsBySms } from '../../src/channels/sms/callback-offer';
 import { storeName } from '../helpers/db';
 import { startHub, type TestHub } from '../helpers/hub';
 import { ACCOUNT_SID, AUTH_TOKEN, HUB_NUMBER, TwilioStandIn, fixture, postTwilio, sid } from './twilio-helpers';
@@ -173,6 +174,76 @@ describe(`Twilio SMS (${storeName})`, function () {
     for (const body of bodies) expect(body.length).to.be.at.most(1600);
     expect(bodies[1]).to.match(new RegExp(`^${reference}`));
     expect(bodies.join(' ').replace(/\s+/g, ' ')).to.equal(text.trim().replace(/\s+/g, ' '));
+  });
+
+  describe('slot offers answered with a digit', () => {
+    const TUESDAY_10 = Date.parse('2026-11-24T10:00:00+01:00');
+    const smsFrom = (body: string, overrides: Record<string, string> = {}) => fixture('sms-inbound', { MessageSid: sid('SM'), Body: body, ...overrides });
+
+    async function threadWithOffer(hub: TestHub): Promise<string> {
+      await postTwilio(hub, '/twilio/sms', smsFrom('Mijn pakket is beschadigd aangekomen'));
+      const [thread] = await hub.hub.ctx.db('threads').select('reference');
+      const offer = await offerSlotsBySms(hub.hub.ctx, thread?.reference as string);
+      expect(offer?.to).to.equal(CUSTOMER);
+      return thread?.reference as string;
+    }
+
+    it('a mobile caller who chooses no slot gets them by SMS; replying "2" books that slot and confirms it', async () => {
+      t = await startHub({ now: TUESDAY_10, env: twilioEnv() });
+      const callSid = sid('CA');
+      const voice = (path: string, form: Record<string, string>) => postTwilio(t as TestHub, path, fixture('voice-inbound', { CallSid: callSid, From: CUSTOMER, Caller: CUSTOMER, ...form }));
+      const offer = await voice('/twilio/voice/describe?lang=nl&attempt=1', { Digits: '2' });
+      const action = /action="([^"]*callback-slot[^"]*)"/.exec(offer.text)?.[1]?.replace(/&amp;/g, '&') as string;
+      const path = action.replace(PUBLIC_URL, '').replace('attempt=1', 'attempt=2');
+      const honest = await voice(path, {});
+      expect(honest.text).to.include('U krijgt ook een sms met tijden om uit te kiezen.');
+      const [sms] = api.messages();
+      expect(sms?.form.To).to.equal(CUSTOMER);
+      expect(sms?.form.Body).to.match(/Kies een tijd: 1\) di 24 nov 10:30 2\) di 24 nov 10:45 3\) di 24 nov 11:00\. Antwoord met het cijfer\.$/);
+
+      const answer = await postTwilio(t, '/twilio/sms', smsFrom('2'));
+      expect(answer.status, answer.text).to.equal(200);
+      expect(answer.type).to.match(/text\/xml/);
+      expect(answer.text).to.include('<Message>Uw terugbelafspraak staat: dinsdag 24 november om 10:45.');
+      const [booking] = await t.hub.ctx.db('callbacks').select('start', 'booked_via', 'status');
+      expect({ ...booking, start: Number(booking?.start) }).to.deep.equal({ start: Date.parse('2026-11-24T10:45:00+01:00'), booked_via: 'sms', status: 'booked' });
+      // The digit is still a contact of the thread.
+      expect((await contactsOf(t, 'inbound')).map((c) => c.body)).to.include('2');
+    });
+
+    it('a slot taken meanwhile gets a fresh offer by reply; a digit to an offer over 24 h old or out of range is an ordinary message', async () => {
+      t = await startHub({ now: TUESDAY_10, env: twilioEnv() });
+      await threadWithOffer(t);
+      for (const phone of ['+31611111111', '+31622222222']) {
+        const other = await t.hub.ingest({ channel: 'sms', providerId: sid('SM'), from: { kind: 'phone', value: phone }, body: 'Andere klacht', at: TUESDAY_10 });
+        expect((await t.request('POST', `/api/threads/${other.reference}/callbacks`, { body: { start: '2026-11-24T10:30:00+01:00' } })).status).to.equal(201);
+      }
+      const taken = await postTwilio(t, '/twilio/sms', smsFrom('1'));
+      expect(taken.text).to.include('Helaas, dat tijdstip is net vergeven.');
+      expect(taken.text).to.include('1) di 24 nov 10:45 2) di 24 nov 11:00 3) di 24 nov 11:15');
+      const fresh = await postTwilio(t, '/twilio/sms', smsFrom('1'));
+      expect(fresh.text).to.include('dinsdag 24 november om 10:45');
+      const retry = await postTwilio(t, '/twilio/sms', smsFrom('9'));
+      expect(retry.text).to.match(/<Response\/>|<Response><\/Response>/);
+
+      t.setNow(TUESDAY_10 + 25 * 60 * 60_000);
+      const stale = await postTwilio(t, '/twilio/sms', smsFrom('2'));
+      expect(stale.text).to.match(/<Response\/>|<Response><\/Response>/);
+      expect(await t.hub.ctx.db('callbacks').where({ booked_via: 'sms' }).select('id')).to.have.length(1);
+    });
+
+    it('a digit from another number does not book the offer, and a Twilio retry of the digit confirms without moving the booking', async () => {
+      t = await startHub({ now: TUESDAY_10, env: twilioEnv() });
+      await threadWithOffer(t);
+      const stranger = await postTwilio(t, '/twilio/sms', smsFrom('1', { From: '+31687654321' }));
+      expect(stranger.text).to.match(/<Response\/>|<Response><\/Response>/);
+      const form = smsFrom('1');
+      const first = await postTwilio(t, '/twilio/sms', form);
+      const again = await postTwilio(t, '/twilio/sms', form);
+      expect(again.text).to.equal(first.text);
+      expect(await t.hub.ctx.db('callbacks').select('id')).to.have.length(1);
+      expect(await t.hub.ctx.db('timeline_events').where({ kind: 'callback-cancelled' }).select('id')).to.have.length(0);
+    });
   });
 });
 

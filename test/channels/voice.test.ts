@@ -1,5 +1,7 @@
 import { spokenReference } from '../../src/channels/voice/prompts';
 import { expect } from 'chai';
+import { join } from 'node:path';
+import { loadHubConfig } from '../../src/config/hub-config';
 import { storeName } from '../helpers/db';
 import { startHub, type TestHub } from '../helpers/hub';
 import { ACCOUNT_SID, AUTH_TOKEN, HUB_NUMBER, fixture, postTwilio, sid } from './twilio-helpers';
@@ -110,25 +112,101 @@ describe(`Twilio voice (${storeName})`, function () {
     expect(whisper).to.include('Kraan dichtdraaien');
   });
 
-  it('offers the callback path when the agent does not answer, never silence', async () => {
+  /** The first three free slots at Tuesday 10:00 (30 minutes' notice, two agents free). */
+  const SLOT_1030 = Date.parse('2026-11-24T10:30:00+01:00');
+  const SLOT_1045 = Date.parse('2026-11-24T10:45:00+01:00');
+  const SLOT_1100 = Date.parse('2026-11-24T11:00:00+01:00');
+  const offered = (starts: number[]) => starts.join('%2C'); // as URLSearchParams writes it
+
+  it('offers exact callback slots when the agent does not answer, never silence', async () => {
     const reference = await knownCustomer();
     const callSid = sid('CA');
     await call('/twilio/voice', { CallSid: callSid });
     const twiml = await call(`/twilio/voice/dial-result?lang=nl&ref=${reference}&agent=anna`, { CallSid: callSid, DialCallStatus: 'no-answer' });
     expect(twiml).to.include('geen medewerker beschikbaar');
-    expect(twiml).to.include('belt u terug');
-    expect(twiml).to.include('<Hangup/>');
+    expect(twiml).to.include('Toets 1 voor vandaag om 10:30. Toets 2 voor vandaag om 10:45. Toets 3 voor vandaag om 11:00.');
+    expect(twiml).to.match(/<Gather [^>]*numDigits="1"/);
+    expect(twiml).to.include(`action="${PUBLIC_URL}/twilio/voice/callback-slot?lang=nl&ref=${reference}&slots=${offered([SLOT_1030, SLOT_1045, SLOT_1100])}&attempt=1"`);
     expect(await events('call-transferred')).to.deep.equal([{ callSid, agent: 'anna', result: 'no-answer' }]);
-    expect(await events('callback-requested')).to.have.length(1);
   });
 
-  it('key 2 notes a callback request on the timeline and says honestly that no exact time is agreed', async () => {
+  it('key 2 reads three slots; the keyed one is booked via the IVR and confirmed with day and time', async () => {
+    const reference = await knownCustomer();
+    const callSid = sid('CA');
+    await call('/twilio/voice', { CallSid: callSid });
+    const offer = await call(`/twilio/voice/menu?lang=nl&ref=${reference}&attempt=1`, { CallSid: callSid, Digits: '2' });
+    expect(offer).to.include('Wanneer mogen we u terugbellen?');
+    expect(offer).to.include(`slots=${offered([SLOT_1030, SLOT_1045, SLOT_1100])}`);
+    expect(offer).not.to.include('<Hangup/>');
+
+    const booked = await call(`/twilio/voice/callback-slot?lang=nl&ref=${reference}&slots=${offered([SLOT_1030, SLOT_1045, SLOT_1100])}&attempt=1`, { CallSid: callSid, Digits: '2' });
+    expect(booked).to.include('Uw terugbelafspraak staat: dinsdag 24 november om 10:45.');
+    expect(booked).to.include('<Hangup/>');
+    const [row] = await t.hub.ctx.db('callbacks').select('start', 'status', 'booked_via');
+    expect({ ...row, start: Number(row?.start) }).to.deep.equal({ start: SLOT_1045, status: 'booked', booked_via: 'ivr' });
+    expect(await events('callback-requested')).to.deep.equal([{ callSid, phone: CALLER, via: 'voice', slot: '2026-11-24T10:45:00+01:00' }]);
+    const dossier = await t.request('GET', `/api/threads/${reference}`);
+    expect(dossier.json.callbacks).to.deep.equal([{ start: '2026-11-24T10:45:00+01:00', end: '2026-11-24T11:00:00+01:00', status: 'booked' }]);
+  });
+
+  it('speaks the slots in English, with tomorrow and a weekday for later days', async () => {
+    const reference = await knownCustomer();
+    const callSid = sid('CA');
+    t.setNow(Date.parse('2026-11-24T16:50:00+01:00'));
+    const offer = await call(`/twilio/voice/menu?lang=en&ref=${reference}&attempt=1`, { CallSid: callSid, Digits: '2' });
+    expect(offer).to.include('When may we call you back? Press 1 for tomorrow at 9:00. Press 2 for tomorrow at 9:15.');
+    t.setNow(Date.parse('2026-11-27T16:50:00+01:00'));
+    const friday = await call(`/twilio/voice/menu?lang=nl&ref=${reference}&attempt=1`, { CallSid: callSid, Digits: '2' });
+    expect(friday).to.include('Toets 1 voor maandag 30 november om 9:00.');
+  });
+
+  it('a slot taken meanwhile gets a fresh offer, never an error', async () => {
+    const reference = await knownCustomer();
+    const callSid = sid('CA');
+    await call('/twilio/voice', { CallSid: callSid });
+    // Both agents are booked at 10:30 by other customers while this caller listens.
+    for (const phone of ['+31611111111', '+31622222222']) {
+      const other = await t.hub.ingest({ channel: 'sms', providerId: sid('SM'), from: { kind: 'phone', value: phone }, body: 'Andere klacht', at: TUESDAY_10 });
+      const taken = await t.request('POST', `/api/threads/${other.reference}/callbacks`, { body: { start: '2026-11-24T10:30:00+01:00' } });
+      expect(taken.status, taken.text).to.equal(201);
+    }
+    const twiml = await call(`/twilio/voice/callback-slot?lang=nl&ref=${reference}&slots=${offered([SLOT_1030, SLOT_1045, SLOT_1100])}&attempt=1`, { CallSid: callSid, Digits: '1' });
+    expect(twiml).to.include('Dat tijdstip is helaas net vergeven.');
+    expect(twiml).to.include('Toets 1 voor vandaag om 10:45.');
+    expect(twiml).to.include(`slots=${offered([SLOT_1045, SLOT_1100, Date.parse('2026-11-24T11:15:00+01:00')])}&attempt=1`);
+    expect(twiml).not.to.include('<Hangup/>');
+    expect(await t.hub.ctx.db('callbacks').where({ booked_via: 'ivr' }).select('id')).to.have.length(0);
+  });
+
+  it('repeats the slot offer once on no input, then notes the request honestly without a time', async () => {
+    const reference = await knownCustomer();
+    const callSid = sid('CA');
+    await call('/twilio/voice', { CallSid: callSid });
+    const slots = offered([SLOT_1030, SLOT_1045, SLOT_1100]);
+    const again = await call(`/twilio/voice/callback-slot?lang=nl&ref=${reference}&slots=${slots}&attempt=1`, { CallSid: callSid });
+    expect(again).to.include('Ik heb u niet verstaan.');
+    expect(again).to.include(`slots=${slots}&attempt=2`);
+    const honest = await call(`/twilio/voice/callback-slot?lang=nl&ref=${reference}&slots=${slots}&attempt=2`, { CallSid: callSid });
+    expect(honest).to.include('tijdens onze openingstijden');
+    expect(honest).to.include('<Hangup/>');
+    expect(await events('callback-requested')).to.deep.equal([{ callSid, phone: CALLER, via: 'voice', slot: null }]);
+    expect(await t.hub.ctx.db('callbacks').select('id')).to.have.length(0);
+  });
+
+  it('with no free slot at all, key 2 takes the honest path', async () => {
+    await t.stop();
+    const config = loadHubConfig(join(__dirname, '..', '..', 'config', 'klachtenhub.json'));
+    t = await startHub({
+      now: TUESDAY_10,
+      config: { ...config, agents: config.agents.map((agent) => ({ ...agent, hours: {} })) },
+      env: { PUBLIC_URL, TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_PHONE_NUMBER: HUB_NUMBER, TWILIO_API_URL: 'http://127.0.0.1:9' },
+    });
     const reference = await knownCustomer();
     const callSid = sid('CA');
     await call('/twilio/voice', { CallSid: callSid });
     const twiml = await call(`/twilio/voice/menu?lang=nl&ref=${reference}&attempt=1`, { CallSid: callSid, Digits: '2' });
     expect(twiml).to.include('tijdens onze openingstijden');
-    expect(twiml).to.include('Een vast tijdstip kunnen we telefonisch nog niet afspreken');
+    expect(twiml).not.to.include('callback-slot');
     expect(await events('callback-requested')).to.deep.equal([{ callSid, phone: CALLER, via: 'voice', slot: null }]);
   });
 
@@ -187,6 +265,7 @@ describe(`Twilio voice (${storeName})`, function () {
     const callSid = sid('CA');
     await call('/twilio/voice', { CallSid: callSid });
     await call(`/twilio/voice/menu?lang=nl&ref=${reference}&attempt=1`, { CallSid: callSid, Digits: '2' });
+    await call(`/twilio/voice/callback-slot?lang=nl&ref=${reference}&slots=${offered([SLOT_1030])}&attempt=1`, { CallSid: callSid, Digits: '1' });
     const status = await postTwilio(t, '/twilio/voice/status', fixture('voice-status', { CallSid: callSid }));
     expect(status.status).to.equal(204);
     expect(await events('call-ended')).to.deep.equal([{ callSid, status: 'completed', durationSeconds: 94, endedBy: 'hub' }]);

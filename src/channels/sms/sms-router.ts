@@ -6,6 +6,7 @@ import type { InboundContact, IngestResult } from '../../core/contact';
 import { recordDeliveryStatus, setSmsConsent, type DeliveryStatus } from '../../core/delivery';
 import { normalizePhone } from '../../core/identity';
 import { sendTwiml } from '../twilio/webhook';
+import { answerSlotDigit } from './callback-offer';
 import { consentKeyword } from './keywords';
 
 const inboundSms = z.object({
@@ -53,6 +54,14 @@ export function smsRouter(ctx: HubContext, ingest: (contact: InboundContact) => 
     });
     const consent = consentKeyword(form.Body);
     if (consent && phone) await setSmsConsent(ctx.db, { phone, ...consent, threadId: result.threadId, at });
+    // A single digit answering a slot offer books that slot; the answer (confirmation or a fresh offer) goes back in the TwiML.
+    const answer = !consent && phone ? await answerSlotDigit(ctx, { phone, body: form.Body }) : undefined;
+    if (answer) {
+      const reply = new twilio.twiml.MessagingResponse();
+      reply.message(answer);
+      sendTwiml(res, reply);
+      return;
+    }
     // Empty answer: the acknowledgement goes out by job; on STOP/START Twilio sends its own confirmation.
     sendTwiml(res, new twilio.twiml.MessagingResponse());
   });

@@ -28,10 +28,15 @@ const nl = {
     connecting: () => 'Een moment alstublieft, ik verbind u door met een medewerker.',
     noAgent: () => 'Er is op dit moment geen medewerker beschikbaar.',
     callbackNoted: () =>
-      'Uw terugbelverzoek is genoteerd. Een medewerker belt u terug op dit nummer, tijdens onze openingstijden. Een vast tijdstip kunnen we telefonisch nog niet afspreken.',
+      'Uw terugbelverzoek is genoteerd. Een medewerker belt u terug op dit nummer, tijdens onze openingstijden.',
+    slotsBySms: () => 'U krijgt ook een sms met tijden om uit te kiezen. Antwoord met het cijfer van de tijd die u past.',
     callbackWithheld: ({ reference }) =>
       `Uw nummer is afgeschermd, daarom kunnen we u niet terugbellen. Stuur ons een sms of e-mail met uw klachtnummer ${reference}.`,
     goodbye: () => 'Dank u wel voor uw telefoontje. Tot ziens.',
+    slotIntro: () => 'Wanneer mogen we u terugbellen?',
+    slotKey: ({ key, slot }) => `Toets ${key} voor ${slot}.`,
+    slotBooked: ({ slot }) => `Uw terugbelafspraak staat: ${slot}. Een medewerker belt u dan terug op dit nummer.`,
+    slotTaken: () => 'Dat tijdstip is helaas net vergeven.',
 } satisfies Record<string, Prompt>;
 
 const en: Record<keyof typeof nl, Prompt> = {
@@ -54,10 +59,15 @@ const en: Record<keyof typeof nl, Prompt> = {
     connecting: () => 'One moment please, I am connecting you to an agent.',
     noAgent: () => 'No agent is available at the moment.',
     callbackNoted: () =>
-      'Your callback request has been noted. An agent will call you back on this number during our opening hours. We cannot agree an exact time by phone yet.',
+      'Your callback request has been noted. An agent will call you back on this number during our opening hours.',
+    slotsBySms: () => 'You will also get a text message with times to choose from. Reply with the number of the time that suits you.',
     callbackWithheld: ({ reference }) =>
       `Your number is withheld, so we cannot call you back. Please send us a text message or email quoting your complaint number ${reference}.`,
     goodbye: () => 'Thank you for calling. Goodbye.',
+    slotIntro: () => 'When may we call you back?',
+    slotKey: ({ key, slot }) => `Press ${key} for ${slot}.`,
+    slotBooked: ({ slot }) => `Your callback is booked: ${slot}. An agent will call you back on this number then.`,
+    slotTaken: () => 'Sorry, that time has just been taken.',
 };
 
 export const PROMPTS: Record<Language, Record<keyof typeof nl, Prompt>> = { nl, en };

@@ -5,7 +5,12 @@ import type { HubContext } from '../../context';
 import type { InboundContact, IngestResult, Language } from '../../core/contact';
 import { callEvents, callerByPhone, threadOfCall, threadStatus, transferTarget } from '../../core/caller';
 import { formatPromise } from '../../core/format-time';
-import { normalizePhone } from '../../core/identity';
+import { isMobileNumber, normalizePhone } from '../../core/identity';
+import { bookCallback } from '../../callbacks/booking';
+import { rosterFor } from '../../callbacks/roster';
+import { DomainError } from '../../core/errors';
+import { toIso } from '../../core/format-time';
+import { fullSlot, offerSlotsBySms, slotsForThread, spokenSlot } from '../sms/callback-offer';
 import { findReference } from '../../core/reference';
 import { recordEvent } from '../../core/timeline';
 import { currentHandoff } from '../../handoff/transfer';
@@ -31,6 +36,8 @@ const stepQuery = z.object({
   attempt: z.coerce.number().int().min(1).max(2).default(1),
   /** The agent being dialled: the whisper is spoken in their language. */
   agent: z.string().max(100).optional(),
+  /** The callback slots offered on this step (epoch ms, comma-separated, one per key 1-3). */
+  slots: z.string().regex(/^\d{1,15}(,\d{1,15}){0,2}$/).optional(),
 });
 
 const statusForm = z.object({
@@ -76,6 +83,7 @@ export function voiceRouter(ctx: HubContext, ingest: Ingest): Router {
   router.post('/menu', step(menu));
   router.post('/reference', step(keyedReference));
   router.post('/dial-result', step(dialResult));
+  router.post('/callback-slot', step(callbackSlot));
   router.post('/whisper', step(whisper));
 
   router.post('/status', async (req, res) => {
@@ -341,10 +349,92 @@ async function callback(s: Step, reference: string | undefined): Promise<VoiceRe
 }
 
 /**
- * Until callbacks can be booked at an exact time, the honest version: the request is noted on
- * the timeline and the caller hears that an agent calls back during opening hours, without a time.
+ * The callback path: a caller whose number we can call back hears up to three concrete free
+ * slots and keys one. The slots ride along in the action URL (several hub processes answer one
+ * call), and the booking itself decides whether a slot is still free. No free slot at all, or a
+ * withheld number: the honest version below.
  */
 async function appendCallback(s: Step, response: VoiceResponse, reference: string): Promise<VoiceResponse> {
+  if (s.phone) {
+    const starts = await slotsForThread(s.ctx, reference, s.ctx.clock());
+    if (starts.length > 0) {
+      appendSlotOffer(s, response, reference, starts, 1);
+      return response;
+    }
+  }
+  return appendHonestCallback(s, response, reference);
+}
+
+function appendSlotOffer(s: Step, response: VoiceResponse, reference: string, starts: number[], attempt: number): void {
+  const gather = response.gather({
+    input: ['dtmf'],
+    numDigits: 1,
+    timeout: GATHER_TIMEOUT,
+    action: url(s, '/callback-slot', { ref: reference, slots: starts.join(','), attempt }),
+    actionOnEmptyResult: true,
+  });
+  const now = s.ctx.clock();
+  const keys = starts.map((start, i) => p(s).slotKey({ key: String(i + 1), slot: spokenSlot(start, { now, timezone: s.ctx.config.timezone, language: s.lang }) }));
+  say(s, gather, [p(s).slotIntro({}), ...keys].join(' '));
+}
+
+/**
+ * POST /twilio/voice/callback-slot: the keyed slot is booked and confirmed with its day and time.
+ * Taken meanwhile: a fresh offer, never an error. No or a wrong key: the offer once more, then the
+ * honest path (and a mobile caller gets the slots by SMS, to answer with a digit).
+ */
+async function callbackSlot(s: Step): Promise<VoiceResponse> {
+  const reference = s.query.ref ?? (await callThread(s, undefined));
+  const starts = (s.query.slots ?? '').split(',').filter(Boolean).map(Number);
+  const key = s.form.Digits?.trim().slice(0, 1) ?? '';
+  const start = /^[1-9]$/.test(key) ? starts[Number(key) - 1] : undefined;
+  const response = new twilio.twiml.VoiceResponse();
+  if (start === undefined || !s.phone) {
+    if (s.query.attempt < 2 && starts.length > 0 && s.phone) {
+      say(s, response, key ? p(s).wrongKey({}) : p(s).notHeard({}));
+      appendSlotOffer(s, response, reference, starts, 2);
+      return response;
+    }
+    const bySms = s.phone && isMobileNumber(s.phone) ? await offerBySms(s, reference) : false;
+    return appendHonestCallback(s, response, reference, bySms);
+  }
+  try {
+    const callback = await bookCallback(s.ctx.db, rosterFor(s.ctx.config), { reference, start, now: s.ctx.clock(), via: 'ivr' });
+    const thread = await threadOfCall(s.ctx.db, s.form.CallSid);
+    if (thread) {
+      await recordEvent(s.ctx.db, {
+        threadId: thread.threadId,
+        kind: 'callback-requested',
+        at: s.ctx.clock(),
+        data: { callSid: s.form.CallSid, phone: s.phone, via: 'voice', slot: toIso(callback.start, s.ctx.config.timezone) },
+      });
+    }
+    say(s, response, p(s).slotBooked({ slot: fullSlot(callback.start, { timezone: s.ctx.config.timezone, language: s.lang }) }));
+    say(s, response, p(s).goodbye({}));
+    response.hangup();
+    return response;
+  } catch (error) {
+    if (!(error instanceof DomainError && error.code === 'conflict')) throw error;
+  }
+  say(s, response, p(s).slotTaken({}));
+  return appendCallback(s, response, reference);
+}
+
+/** The slots by SMS, so the caller can still choose one later; a failed send never breaks the call. */
+async function offerBySms(s: Step, reference: string): Promise<boolean> {
+  try {
+    return (await offerSlotsBySms(s.ctx, reference)) !== undefined;
+  } catch (error) {
+    s.ctx.logger.warn({ err: error, reference }, 'callback slots could not be offered by SMS');
+    return false;
+  }
+}
+
+/**
+ * The honest version when no exact time is agreed: the request is noted on the timeline and the
+ * caller hears that an agent calls back during opening hours, without a time.
+ */
+async function appendHonestCallback(s: Step, response: VoiceResponse, reference: string, offeredBySms = false): Promise<VoiceResponse> {
   const thread = await threadOfCall(s.ctx.db, s.form.CallSid);
   if (!s.phone) {
     say(s, response, p(s).callbackWithheld({ reference: spokenReference(reference) }));
@@ -358,6 +448,7 @@ async function appendCallback(s: Step, response: VoiceResponse, reference: strin
       });
     }
     say(s, response, p(s).callbackNoted({}));
+    if (offeredBySms) say(s, response, p(s).slotsBySms({}));
   }
   say(s, response, p(s).goodbye({}));
   response.hangup();
