@@ -20,9 +20,11 @@ import { loadHubConfig } from '../src/config/hub-config';
 import { fixed, formatTable, msSince, type Benchmark, type BenchmarkOutcome } from './harness';
 import { callbacksBenchmark } from './callbacks';
 import { ingestBenchmark } from './ingest';
+import { slackAckBenchmark } from './slack-ack';
+import { smsWebhooksBenchmark } from './sms-webhooks';
 
 /** In the order they run. Add new benchmarks here. */
-const BENCHMARKS: Benchmark[] = [ingestBenchmark, callbacksBenchmark];
+const BENCHMARKS: Benchmark[] = [ingestBenchmark, callbacksBenchmark, smsWebhooksBenchmark, slackAckBenchmark];
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS_DIR = join(__dirname, 'results');

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import type { InboundContact } from '../../src/core/contact';
+import { CALLBACK_VIEW, SLOT_INPUT } from '../../src/channels/slack/callback-modal';
 import { HANDOFF_ACTIONS } from '../../src/handoff/render-slack';
 import { storeName } from '../helpers/db';
 import { startHub, type TestHub } from '../helpers/hub';
@@ -63,6 +64,35 @@ function viewSubmission(args: { callbackId: string; reference: string; user: str
   });
 }
 
+function slotSubmission(args: { reference: string; user: string; start: string }): string {
+  return interaction({
+    type: 'view_submission',
+    team: { id: 'T0HUB', domain: 'klachtenhub' },
+    user: { id: args.user, username: args.user.toLowerCase(), team_id: 'T0HUB' },
+    api_app_id: 'A0HUB',
+    token: 'legacy-verification-token',
+    trigger_id: '1234567890.0987654321.slot',
+    view: {
+      id: 'V0VIEW',
+      team_id: 'T0HUB',
+      type: 'modal',
+      callback_id: CALLBACK_VIEW,
+      private_metadata: args.reference,
+      blocks: [],
+      state: { values: { [SLOT_INPUT.block]: { [SLOT_INPUT.action]: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: 'x' }, value: args.start } } } } },
+      hash: '1764000000.abc',
+      app_id: 'A0HUB',
+      bot_id: 'B0BOT',
+    },
+  });
+}
+
+/** The options of the modal's slot select. */
+function slotOptions(view: any): { text: { type: string; text: string }; value: string }[] {
+  const block = (view?.blocks ?? []).find((candidate: any) => candidate.block_id === SLOT_INPUT.block);
+  return block?.element?.options ?? [];
+}
+
 describe(`Slack: POST /slack/events (${storeName})`, function () {
   let t: TestHub;
   let slack: FakeSlackApi;
@@ -72,8 +102,8 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
   }
 
   /** A thread with advice, transferred to the service team: the card sits in C0SERVICE. */
-  async function transferredThread(): Promise<{ reference: string; ts: string }> {
-    const contact: InboundContact = { channel: 'sms', providerId: `SMslack${Math.random()}`, from: { kind: 'phone', value: '+31612345678' }, name: 'Els Jansen', body: 'Mijn mobiele telefoon doet het niet', at: TUESDAY_10 };
+  async function transferredThread(phone = '+31612345678'): Promise<{ reference: string; ts: string }> {
+    const contact: InboundContact = { channel: 'sms', providerId: `SMslack${Math.random()}`, from: { kind: 'phone', value: phone }, name: 'Els Jansen', body: 'Mijn mobiele telefoon doet het niet', at: TUESDAY_10 };
     const { reference } = await t.hub.ingest(contact);
     await t.request('POST', `/api/threads/${reference}/advice`, { body: { agent: 'bram', text: 'Toestel herstarten' } });
     const response = await t.request('POST', `/api/threads/${reference}/transfer`, { body: { toTeam: 'service' } });
@@ -139,6 +169,9 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       expect(ephemeral?.args).to.include({ user: 'U0BRAM', channel: 'C0SERVICE' });
       expect(ephemeral?.args.text).to.contain('al aangenomen door Anna de Vries');
       expect((await t.request('GET', `/api/threads/${reference}`)).json.agent).to.equal('anna');
+      // The bot's identity is asked once, not before every acknowledgement; the bot token goes with every call.
+      expect(slack.callsTo('auth.test')).to.have.length(1);
+      expect(ephemeral?.authorization).to.equal('Bearer xoxb-test');
     });
 
     it('add advice opens a modal whose submission becomes advice on the thread', async () => {
@@ -178,12 +211,71 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       expect(status).to.equal('resolved');
     });
 
-    it('book callback opens a modal that says where to book it for now', async () => {
+    it('book callback opens a modal with the free slots of the thread\'s team, and its submission books one', async () => {
       const { reference, ts } = await transferredThread();
+      const click = buttonClick({ actionId: HANDOFF_ACTIONS.bookCallback, reference, user: 'U0ANNA', channel: 'C0SERVICE', ts });
+      const response = await post(click, slackHeaders(click, { contentType: 'application/x-www-form-urlencoded' }));
+      expect(response.status, response.text).to.equal(200);
+      const [open] = await slack.waitFor('views.open');
+      expect(open?.args.view).to.include({ callback_id: CALLBACK_VIEW, private_metadata: reference });
+      const options = slotOptions(open?.args.view);
+      expect(options).to.have.length(10);
+      const slots = (await t.request('GET', `/api/callbacks/slots?reference=${reference}&limit=10`)).json as { start: string }[];
+      expect(options.map((option) => Number(option.value))).to.deep.equal(slots.map((slot) => Date.parse(slot.start)));
+      // 10:00 Tuesday + 30 minutes' notice: the first offer is 10:30 that day, labelled in Dutch for Anna.
+      expect(options[0]).to.deep.equal({ text: { type: 'plain_text', text: 'di 24 nov 10:30' }, value: String(Date.parse(slots[0]!.start)) });
+
+      const submit = slotSubmission({ reference, user: 'U0ANNA', start: options[1]!.value });
+      const booked = await post(submit, slackHeaders(submit, { contentType: 'application/x-www-form-urlencoded' }));
+      expect(booked.status, booked.text).to.equal(200);
+      expect(booked.text).to.equal('');
+      const dossier = (await t.request('GET', `/api/threads/${reference}`)).json;
+      expect(dossier.callbacks).to.deep.equal([{ start: '2026-11-24T10:45:00+01:00', end: '2026-11-24T11:00:00+01:00', status: 'booked' }]);
+      const [dm] = await slack.waitFor('chat.postMessage', 2); // the first is the handoff card
+      expect(slack.callsTo('chat.postMessage')[1]?.args).to.include({ channel: 'U0ANNA', text: `Terugbellen voor ${reference} gepland: di 24 nov 10:45.` });
+      expect(dm).to.exist;
+    });
+
+    it('a slot taken meanwhile is refused on the select, in the agent\'s language', async () => {
+      // Three customers, so three threads.
+      const a = await transferredThread('+31612345671');
+      const b = await transferredThread('+31612345672');
+      const c = await transferredThread('+31612345673');
+      const click = buttonClick({ actionId: HANDOFF_ACTIONS.bookCallback, reference: b.reference, user: 'U0BRAM', channel: 'C0SERVICE', ts: b.ts });
+      await post(click, slackHeaders(click, { contentType: 'application/x-www-form-urlencoded' }));
+      const [open] = await slack.waitFor('views.open');
+      const start = slotOptions(open?.args.view)[0]!.value;
+      // Meanwhile both agents get a callback at that time: one booked from Slack, one through the API.
+      const first = slotSubmission({ reference: a.reference, user: 'U0ANNA', start });
+      expect((await post(first, slackHeaders(first, { contentType: 'application/x-www-form-urlencoded' }))).text).to.equal('');
+      const api = await t.request('POST', `/api/threads/${c.reference}/callbacks`, { body: { start: new Date(Number(start)).toISOString() } });
+      expect(api.status, api.text).to.equal(201);
+
+      const late = slotSubmission({ reference: b.reference, user: 'U0BRAM', start });
+      const response = await post(late, slackHeaders(late, { contentType: 'application/x-www-form-urlencoded' }));
+      expect(response.status, response.text).to.equal(200);
+      expect(response.json.response_action).to.equal('errors');
+      expect(response.json.errors[SLOT_INPUT.block]).to.contain('di 24 nov 10:30 is net bezet geraakt');
+      expect((await t.request('GET', `/api/threads/${b.reference}`)).json.callbacks).to.deep.equal([]);
+      expect((await t.request('GET', `/api/threads/${a.reference}`)).json.callbacks).to.have.length(1);
+    });
+
+    it('book callback says so when the team has no free time, and a resolved thread cannot book', async () => {
+      const { reference, ts } = await transferredThread();
+      await t.hub.ctx.db('threads').where({ reference }).update({ team_id: 'opgeheven' }); // a team since removed: no agents
       const click = buttonClick({ actionId: HANDOFF_ACTIONS.bookCallback, reference, user: 'U0ANNA', channel: 'C0SERVICE', ts });
       await post(click, slackHeaders(click, { contentType: 'application/x-www-form-urlencoded' }));
       const [open] = await slack.waitFor('views.open');
-      expect(JSON.stringify(open?.args.view)).to.contain(reference).and.contain('/console/threads/');
+      expect(open?.args.view.submit).to.equal(undefined);
+      expect(JSON.stringify(open?.args.view.blocks)).to.contain(`Geen vrije terugbeltijden voor ${reference}`);
+
+      const other = await transferredThread('+31612345679');
+      const slots = (await t.request('GET', `/api/callbacks/slots?reference=${other.reference}`)).json as { start: string }[];
+      await t.request('POST', `/api/threads/${other.reference}/resolve`, { body: { agent: 'anna', resolution: 'Opgelost' } });
+      const submit = slotSubmission({ reference: other.reference, user: 'U0ANNA', start: String(Date.parse(slots[0]!.start)) });
+      const response = await post(submit, slackHeaders(submit, { contentType: 'application/x-www-form-urlencoded' }));
+      expect(response.json?.response_action, response.text).to.equal('errors');
+      expect(response.json.errors[SLOT_INPUT.block]).to.contain('niet meer open');
     });
 
     it('/klacht KL-… answers with an ephemeral dossier summary', async () => {

@@ -1,4 +1,4 @@
-import { App, ExpressReceiver, LogLevel, type BlockAction, type ButtonAction, type Logger as BoltLogger, type webApi } from '@slack/bolt';
+import { App, ExpressReceiver, LogLevel, webApi, type BlockAction, type ButtonAction, type Logger as BoltLogger } from '@slack/bolt';
 import { Router } from 'express';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../../config/hub-config';
@@ -8,6 +8,10 @@ import { DomainError } from '../../core/errors';
 import { addAdvice, resolveThread } from '../../core/thread-actions';
 import { escapeMrkdwn, HANDOFF_ACTIONS, handoffSlackCard } from '../../handoff/render-slack';
 import { acceptHandoff, currentHandoff } from '../../handoff/transfer';
+import { bookCallback, findSlots } from '../../callbacks/booking';
+import { rosterFor } from '../../callbacks/roster';
+import { threadByReference } from '../../core/threads';
+import { CALLBACK_VIEW, callbackModal, MODAL_SLOTS, SLOT_INPUT, slotLabel } from './callback-modal';
 import { slackApiUrl } from './slack-poster';
 
 /** Modal callback ids; `private_metadata` carries the thread reference. */
@@ -36,8 +40,10 @@ export function slackRouter(ctx: HubContext): Router {
   const app = new App({
     receiver,
     logger,
-    // With a bot token Bolt learns the bot's identity with auth.test on the first request, not at start.
-    ...(token ? { token, tokenVerificationEnabled: false } : { authorize: async () => ({}) }),
+    // With a bot token the bot's identity comes from auth.test on the first request, not at start, and is
+    // remembered: Bolt's own lazy variant (token + tokenVerificationEnabled: false) calls auth.test
+    // before every single ack.
+    authorize: token ? cachedAuthorize(token, slackApiUrl(ctx.env)) : async () => ({}),
     clientOptions: { slackApiUrl: slackApiUrl(ctx.env), retryConfig: { retries: 1, factor: 1, minTimeout: 200, maxTimeout: 500 } },
   });
   registerHandlers(app, ctx);
@@ -63,6 +69,7 @@ function registerHandlers(app: App, ctx: HubContext): void {
       ctx.logger.warn({ err: error }, 'could not tell a Slack user about a failed action');
     }
   }
+  const roster = rosterFor(ctx.config);
   const reasonOf = (error: unknown) => (error instanceof DomainError ? error.message : 'er ging iets mis / something went wrong');
 
   app.action<BlockAction<ButtonAction>>(HANDOFF_ACTIONS.accept, async ({ ack, body, action, client }) => {
@@ -121,30 +128,56 @@ function registerHandlers(app: App, ctx: HubContext): void {
     });
   });
 
-  // Booking a callback at an exact time lands with the callbacks feature; until then the card says where to do it.
+  // Book callback: a modal with the next free slots of the thread's team; its submission books one.
   app.action<BlockAction<ButtonAction>>(HANDOFF_ACTIONS.bookCallback, async ({ ack, body, action, client }) => {
     await ack();
     const reference = action.value ?? '';
-    const english = agentOf(body.user.id)?.language === 'en';
-    const url = `${ctx.env.PUBLIC_URL}/console/threads/${encodeURIComponent(reference)}`;
-    await client.views.open({
-      trigger_id: body.trigger_id,
-      view: {
-        type: 'modal',
-        title: { type: 'plain_text', text: english ? 'Book callback' : 'Terugbellen plannen' },
-        close: { type: 'plain_text', text: english ? 'Close' : 'Sluiten' },
-        blocks: [
-          {
-            type: 'section',
-            text: {
-              type: 'mrkdwn',
-              text: english
-                ? `Booking a callback from Slack is coming soon. Book it for ${reference} in the <${url}|console>.`
-                : `Terugbellen plannen vanuit Slack komt binnenkort. Plan het voor ${reference} in de <${url}|console>.`,
-            },
-          },
-        ],
-      },
+    const language = agentOf(body.user.id)?.language ?? 'nl';
+    const { timezone } = ctx.config;
+    let view: ReturnType<typeof callbackModal>;
+    try {
+      const thread = await threadByReference(ctx.db, reference);
+      if (thread.status !== 'open') {
+        const problem = language === 'en' ? `${thread.reference} is ${thread.status}: no callback can be booked.` : `${thread.reference} is afgesloten: er kan niet worden teruggebeld.`;
+        view = callbackModal({ reference: thread.reference, slots: [], timezone, language, problem });
+      } else {
+        const slots = await findSlots(ctx.db, roster, { teamId: thread.team_id ?? roster.defaultTeam, now: ctx.clock(), limit: MODAL_SLOTS, ignoreThreadId: thread.id });
+        view = callbackModal({ reference: thread.reference, slots, timezone, language });
+      }
+    } catch (error) {
+      ctx.logger.warn({ err: error, reference }, 'could not list callback slots for Slack');
+      view = callbackModal({ reference, slots: [], timezone, language, problem: `${escapeMrkdwn(reference)}: ${escapeMrkdwn(reasonOf(error))}` });
+    }
+    await client.views.open({ trigger_id: body.trigger_id, view });
+  });
+
+  // Booking happens before the acknowledgement, so that a slot taken meanwhile can be shown on the select itself.
+  app.view(CALLBACK_VIEW, async ({ ack, body, view, client }) => {
+    const agent = agentOf(body.user.id);
+    const language = agent?.language ?? 'nl';
+    const reference = view.private_metadata;
+    const refuse = (message: string) => ack({ response_action: 'errors', errors: { [SLOT_INPUT.block]: message } });
+    if (!agent) return void (await refuse(notLinked('nl')));
+    const start = Number(view.state.values[SLOT_INPUT.block]?.[SLOT_INPUT.action]?.selected_option?.value);
+    if (!Number.isSafeInteger(start)) return void (await refuse(language === 'en' ? 'Pick a time.' : 'Kies een tijd.'));
+    const label = slotLabel(start, { timezone: ctx.config.timezone, language });
+    try {
+      await bookCallback(ctx.db, roster, { reference, start, now: ctx.clock(), via: 'slack' });
+    } catch (error) {
+      ctx.logger.info({ err: error, reference, start }, 'callback from Slack not booked');
+      if (error instanceof DomainError && error.code === 'conflict') {
+        const open = await threadByReference(ctx.db, reference).then((thread) => thread.status === 'open', () => false);
+        const message = !open
+          ? language === 'en' ? `${reference} is no longer open.` : `${reference} is niet meer open.`
+          : language === 'en' ? `${label} was just taken. Pick another time (close and reopen for a fresh list).` : `${label} is net bezet geraakt. Kies een andere tijd (sluit en open opnieuw voor een verse lijst).`;
+        return void (await refuse(message));
+      }
+      return void (await refuse(reasonOf(error)));
+    }
+    await ack();
+    await tellUser(client, {
+      user: body.user.id,
+      text: language === 'en' ? `Callback for ${reference} booked: ${label}.` : `Terugbellen voor ${reference} gepland: ${label}.`,
     });
   });
 
@@ -216,6 +249,21 @@ function inputModal(args: { callbackId: string; reference: string; title: string
         element: { type: 'plain_text_input' as const, action_id: INPUT.action, multiline: true, max_length: 3000 },
       },
     ],
+  };
+}
+
+/** One auth.test for the life of the app (again after a failure); every request reuses its answer. */
+function cachedAuthorize(botToken: string, apiUrl: string | undefined) {
+  const client = new webApi.WebClient(botToken, { slackApiUrl: apiUrl, logLevel: webApi.LogLevel.ERROR, retryConfig: { retries: 1, factor: 1, minTimeout: 200, maxTimeout: 500 } });
+  let identity: Promise<{ botId?: string; botUserId?: string }> | undefined;
+  return async () => {
+    identity ??= client.auth.test().then((result) => ({ botId: result.bot_id, botUserId: result.user_id }));
+    try {
+      return { botToken, ...(await identity) };
+    } catch (error) {
+      identity = undefined;
+      throw error;
+    }
   };
 }
 
