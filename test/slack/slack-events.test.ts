@@ -181,6 +181,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       const [open] = await slack.waitFor('views.open');
       expect(open?.args.trigger_id).to.equal('1234567890.0987654321.abcdef');
       expect(open?.args.view.private_metadata).to.equal(reference);
+      expect(open?.args.view.title.text).to.equal('Advies toevoegen');
 
       const submit = viewSubmission({ callbackId: open?.args.view.callback_id, reference, user: 'U0ANNA', text: 'Nieuwe SIM-kaart opgestuurd' });
       const response = await post(submit, slackHeaders(submit, { contentType: 'application/x-www-form-urlencoded' }));
@@ -201,6 +202,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       const click = buttonClick({ actionId: HANDOFF_ACTIONS.resolve, reference, user: 'U0BRAM', channel: 'C0SERVICE', ts });
       await post(click, slackHeaders(click, { contentType: 'application/x-www-form-urlencoded' }));
       const [open] = await slack.waitFor('views.open');
+      expect(open?.args.view.title.text).to.equal('Klacht afsluiten');
       const submit = viewSubmission({ callbackId: open?.args.view.callback_id, reference, user: 'U0BRAM', text: 'Toestel vervangen' });
       expect((await post(submit, slackHeaders(submit, { contentType: 'application/x-www-form-urlencoded' }))).status).to.equal(200);
       let status = 'open';

@@ -96,37 +96,21 @@ function registerHandlers(app: App, ctx: HubContext): void {
     }
   });
 
-  app.action<BlockAction<ButtonAction>>(HANDOFF_ACTIONS.addAdvice, async ({ ack, body, action, client }) => {
-    await ack();
-    const language = agentOf(body.user.id)?.language ?? 'nl';
-    await client.views.open({
-      trigger_id: body.trigger_id,
-      view: inputModal({
-        callbackId: VIEWS.addAdvice,
-        reference: action.value ?? '',
-        title: language === 'en' ? 'Add advice' : 'Advies toevoegen',
-        label: language === 'en' ? 'What did you advise the customer?' : 'Welk advies heb je de klant gegeven?',
-        submit: language === 'en' ? 'Save' : 'Opslaan',
-        close: language === 'en' ? 'Cancel' : 'Annuleren',
-      }),
+  // Add advice and resolve ask the agent for one text; the submission handlers below act on it.
+  const textModals = [
+    { action: HANDOFF_ACTIONS.addAdvice, callbackId: VIEWS.addAdvice, labels: TEXT_MODAL_LABELS.addAdvice },
+    { action: HANDOFF_ACTIONS.resolve, callbackId: VIEWS.resolve, labels: TEXT_MODAL_LABELS.resolve },
+  ];
+  for (const modal of textModals) {
+    app.action<BlockAction<ButtonAction>>(modal.action, async ({ ack, body, action, client }) => {
+      await ack();
+      const language = agentOf(body.user.id)?.language ?? 'nl';
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: inputModal({ callbackId: modal.callbackId, reference: action.value ?? '', ...modal.labels[language] }),
+      });
     });
-  });
-
-  app.action<BlockAction<ButtonAction>>(HANDOFF_ACTIONS.resolve, async ({ ack, body, action, client }) => {
-    await ack();
-    const language = agentOf(body.user.id)?.language ?? 'nl';
-    await client.views.open({
-      trigger_id: body.trigger_id,
-      view: inputModal({
-        callbackId: VIEWS.resolve,
-        reference: action.value ?? '',
-        title: language === 'en' ? 'Resolve complaint' : 'Klacht afsluiten',
-        label: language === 'en' ? 'How was it resolved?' : 'Hoe is de klacht opgelost?',
-        submit: language === 'en' ? 'Resolve' : 'Afsluiten',
-        close: language === 'en' ? 'Cancel' : 'Annuleren',
-      }),
-    });
-  });
+  }
 
   // Book callback: a modal with the next free slots of the thread's team; its submission books one.
   app.action<BlockAction<ButtonAction>>(HANDOFF_ACTIONS.bookCallback, async ({ ack, body, action, client }) => {
@@ -228,6 +212,17 @@ function registerHandlers(app: App, ctx: HubContext): void {
     }
   });
 }
+
+const TEXT_MODAL_LABELS = {
+  addAdvice: {
+    nl: { title: 'Advies toevoegen', label: 'Welk advies heb je de klant gegeven?', submit: 'Opslaan', close: 'Annuleren' },
+    en: { title: 'Add advice', label: 'What did you advise the customer?', submit: 'Save', close: 'Cancel' },
+  },
+  resolve: {
+    nl: { title: 'Klacht afsluiten', label: 'Hoe is de klacht opgelost?', submit: 'Afsluiten', close: 'Annuleren' },
+    en: { title: 'Resolve complaint', label: 'How was it resolved?', submit: 'Resolve', close: 'Cancel' },
+  },
+} as const;
 
 function inputModal(args: { callbackId: string; reference: string; title: string; label: string; submit: string; close: string }) {
   return {
