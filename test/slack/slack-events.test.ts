@@ -197,6 +197,23 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       ]);
     });
 
+    it('an empty advice or resolution, or a Slack user without an agent, is refused on the field and changes nothing', async () => {
+      const { reference } = await transferredThread();
+      // The modals' callback ids, as the add-advice and resolve tests above read them from views.open.
+      const submit = async (callbackId: string, user: string, text: string) => {
+        const body = viewSubmission({ callbackId, reference, user, text });
+        return (await post(body, slackHeaders(body, { contentType: 'application/x-www-form-urlencoded' }))).json;
+      };
+
+      expect(await submit('handoff_add_advice_modal', 'U0ANNA', '   ')).to.deep.equal({ response_action: 'errors', errors: { input: 'Vul het advies in.' } });
+      expect(await submit('handoff_resolve_modal', 'U0ANNA', '')).to.deep.equal({ response_action: 'errors', errors: { input: 'Beschrijf de oplossing.' } });
+      expect((await submit('handoff_add_advice_modal', 'U0STRANGER', 'Iets')).response_action).to.equal('errors');
+
+      const dossier = (await t.request('GET', `/api/threads/${reference}`)).json;
+      expect(dossier.advice.map((entry: { text: string }) => entry.text)).to.deep.equal(['Toestel herstarten']);
+      expect(dossier.status).to.equal('open');
+    });
+
     it('resolve opens a modal asking the resolution, and its submission closes the thread', async () => {
       const { reference, ts } = await transferredThread();
       const click = buttonClick({ actionId: HANDOFF_ACTIONS.resolve, reference, user: 'U0BRAM', channel: 'C0SERVICE', ts });

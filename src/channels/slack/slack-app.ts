@@ -165,34 +165,42 @@ function registerHandlers(app: App, ctx: HubContext): void {
     });
   });
 
-  app.view(VIEWS.addAdvice, async ({ ack, body, view, client }) => {
-    const agent = agentOf(body.user.id);
-    const text = view.state.values[INPUT.block]?.[INPUT.action]?.value?.trim() ?? '';
-    if (!agent) return void (await ack({ response_action: 'errors', errors: { [INPUT.block]: notLinked('nl') } }));
-    if (!text) return void (await ack({ response_action: 'errors', errors: { [INPUT.block]: agent.language === 'en' ? 'Write the advice.' : 'Vul het advies in.' } }));
-    await ack();
-    try {
-      await addAdvice(ctx.db, { reference: view.private_metadata, agent: agent.id, text, now: ctx.clock() });
-    } catch (error) {
-      ctx.logger.warn({ err: error, reference: view.private_metadata }, 'advice from Slack was not stored');
-      await tellUser(client, { user: body.user.id, text: `${view.private_metadata}: ${reasonOf(error)}` });
-    }
-  });
-
-  app.view(VIEWS.resolve, async ({ ack, body, view, client }) => {
-    const agent = agentOf(body.user.id);
-    const resolution = view.state.values[INPUT.block]?.[INPUT.action]?.value?.trim() ?? '';
-    if (!agent) return void (await ack({ response_action: 'errors', errors: { [INPUT.block]: notLinked('nl') } }));
-    if (!resolution) return void (await ack({ response_action: 'errors', errors: { [INPUT.block]: agent.language === 'en' ? 'Describe the resolution.' : 'Beschrijf de oplossing.' } }));
-    await ack();
-    try {
-      // Sending the satisfaction question may call a provider: that is why it runs after ack.
-      await resolveThread(ctx.db, ctx.senders, { reference: view.private_metadata, agent: agent.id, resolution, now: ctx.clock() });
-    } catch (error) {
-      ctx.logger.warn({ err: error, reference: view.private_metadata }, 'resolving from Slack failed');
-      await tellUser(client, { user: body.user.id, text: `${view.private_metadata}: ${reasonOf(error)}` });
-    }
-  });
+  // The two text modals: a linked agent and a non-empty text, else an error on the field; the
+  // action itself runs after the ack (resolving may send the satisfaction question through a provider).
+  const textSubmissions: {
+    view: string;
+    missing: Record<Language, string>;
+    failure: string;
+    act: (reference: string, agent: AgentConfig, text: string) => Promise<unknown>;
+  }[] = [
+    {
+      view: VIEWS.addAdvice,
+      missing: { nl: 'Vul het advies in.', en: 'Write the advice.' },
+      failure: 'advice from Slack was not stored',
+      act: (reference, agent, text) => addAdvice(ctx.db, { reference, agent: agent.id, text, now: ctx.clock() }),
+    },
+    {
+      view: VIEWS.resolve,
+      missing: { nl: 'Beschrijf de oplossing.', en: 'Describe the resolution.' },
+      failure: 'resolving from Slack failed',
+      act: (reference, agent, resolution) => resolveThread(ctx.db, ctx.senders, { reference, agent: agent.id, resolution, now: ctx.clock() }),
+    },
+  ];
+  for (const submission of textSubmissions) {
+    app.view(submission.view, async ({ ack, body, view, client }) => {
+      const agent = agentOf(body.user.id);
+      const text = view.state.values[INPUT.block]?.[INPUT.action]?.value?.trim() ?? '';
+      if (!agent) return void (await ack({ response_action: 'errors', errors: { [INPUT.block]: notLinked('nl') } }));
+      if (!text) return void (await ack({ response_action: 'errors', errors: { [INPUT.block]: submission.missing[agent.language] } }));
+      await ack();
+      try {
+        await submission.act(view.private_metadata, agent, text);
+      } catch (error) {
+        ctx.logger.warn({ err: error, reference: view.private_metadata }, submission.failure);
+        await tellUser(client, { user: body.user.id, text: `${view.private_metadata}: ${reasonOf(error)}` });
+      }
+    });
+  }
 
   // "/klacht KL-12345674": the dossier summary, visible only to whoever asked. The answer travels in
   // the acknowledgement itself (one quick read), so it needs neither a token nor response_url.
