@@ -55,7 +55,11 @@ export function openDb({ url, schema }: OpenDbOptions): Db {
   const filename = resolve(url.replace(/^sqlite:(\/\/)?/, ''));
   mkdirSync(dirname(filename), { recursive: true });
   return knexFactory({
-    client: 'sqlite3',
+    // better-sqlite3 runs each statement synchronously on the main thread (microseconds). The
+    // asynchronous sqlite3 driver hops to the thread pool and back per statement, and with one
+    // connection every hop waits behind whatever else the event loop is doing: a webhook's dozen
+    // statements then cost milliseconds of queueing, not of SQLite.
+    client: 'better-sqlite3',
     connection: { filename },
     useNullAsDefault: true,
     pool: {
@@ -64,17 +68,43 @@ export function openDb({ url, schema }: OpenDbOptions): Db {
       min: 1,
       max: 1,
       afterCreate: (conn: SqliteConnection, done: (error: Error | null, conn: SqliteConnection) => void) => {
-        conn.exec(
-          'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
-          (error) => done(error, conn),
-        );
+        try {
+          conn.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+          cachePreparedStatements(conn);
+          done(null, conn);
+        } catch (error) {
+          done(error as Error, conn);
+        }
       },
     },
   });
 }
 
 interface SqliteConnection {
-  exec(sql: string, callback: (error: Error | null) => void): void;
+  exec(sql: string): void;
+  prepare(sql: string): unknown;
+}
+
+/** Distinct SQL texts kept compiled; the hub issues a few hundred shapes (whereIn lists vary). */
+const STATEMENT_CACHE_SIZE = 1000;
+
+/**
+ * knex asks better-sqlite3 to prepare every query anew, and compiling the SQL costs about as much
+ * as running it. The hub repeats the same few hundred statements, so each connection keeps them
+ * compiled (SQLite recompiles a cached statement by itself after a schema change).
+ */
+function cachePreparedStatements(conn: SqliteConnection): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (sql) => {
+    let statement = cache.get(sql);
+    if (statement === undefined) {
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      statement = prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  };
 }
 
 export async function migrateToLatest(db: Db): Promise<void> {
@@ -89,5 +119,6 @@ export async function migrationsCurrent(db: Db): Promise<boolean> {
 
 export function isUniqueViolation(error: unknown): boolean {
   const err = error as { code?: string; errno?: number; message?: string };
-  return err.code === '23505' || (err.code === 'SQLITE_CONSTRAINT' && /UNIQUE/.test(err.message ?? ''));
+  // PostgreSQL's unique_violation; better-sqlite3 reports SQLite's extended result code.
+  return err.code === '23505' || err.code === 'SQLITE_CONSTRAINT_UNIQUE' || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

@@ -11,7 +11,8 @@ export interface Dossier {
   linkedReference: string | null;
   customer: { id: number; name: string | null; phones: string[]; emails: string[] };
   issue: { category: string | null; summary: string | null };
-  contacts: { channel: string; direction: string; at: string; body: string }[];
+  /** `delivery`: what the provider last reported for an outbound message; absent before any report, and on inbound contacts. */
+  contacts: { channel: string; direction: string; at: string; body: string; delivery?: { status: string; errorCode: string | null } }[];
   advice: { at: string; agent: string; text: string }[];
   callbacks: { start: string; end: string; status: string }[];
   timeline: { kind: string; at: string; data: unknown }[];
@@ -25,7 +26,7 @@ export async function getDossier(db: DbOrTrx, options: { reference: string; time
   const [customer, identities, contacts, advice, timeline, linked, callbacks] = await Promise.all([
     db('customers').where({ id: thread.customer_id }).first('id', 'name'),
     db('identities').where({ customer_id: thread.customer_id }).orderBy('id').select('kind', 'value'),
-    db('contacts').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('channel', 'direction', 'at', 'body'),
+    db('contacts').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('channel', 'direction', 'at', 'body', 'delivery_status', 'delivery_error_code'),
     db('advice').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('agent', 'text', 'at'),
     db('timeline_events').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('kind', 'data', 'at'),
     thread.linked_thread_id ? db('threads').where({ id: thread.linked_thread_id }).first('reference') : undefined,
@@ -42,7 +43,13 @@ export async function getDossier(db: DbOrTrx, options: { reference: string; time
     linkedReference: linked?.reference ?? null,
     customer: { id: customer.id, name: customer.name, phones: valuesOf('phone'), emails: valuesOf('email') },
     issue: { category: thread.category, summary: thread.summary },
-    contacts: contacts.map((contact) => ({ channel: contact.channel, direction: contact.direction, at: iso(contact.at), body: contact.body })),
+    contacts: contacts.map((contact) => ({
+      channel: contact.channel,
+      direction: contact.direction,
+      at: iso(contact.at),
+      body: contact.body,
+      ...(contact.delivery_status ? { delivery: { status: contact.delivery_status, errorCode: contact.delivery_error_code ?? null } } : {}),
+    })),
     advice: advice.map((entry) => ({ at: iso(entry.at), agent: entry.agent, text: entry.text })),
     callbacks: callbacks.map((callback) => ({ start: iso(Number(callback.start)), end: iso(Number(callback.end)), status: callback.status })),
     timeline: timeline.map((event) => ({ kind: event.kind, at: iso(event.at), data: event.data ? JSON.parse(event.data) : null })),

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { enqueueJob } from '../jobs/queue';
-import { isUniqueViolation, type Db } from './db';
+import { isPostgres, isUniqueViolation, type Db } from './db';
 import type { InboundContact, IngestResult, MatchedBy } from './contact';
 import { normalizeIdentity, type Identity } from './identity';
 import { findReference, newReference } from './reference';
@@ -63,9 +63,10 @@ async function ingestInTransaction(trx: Knex.Transaction, deps: IngestDeps, cont
   const identities = uniqueIdentities([from, ...(contact.learnedIdentities ?? []).map(normalizeIdentity)]);
   const owners = await identityOwners(trx, identities);
   const senderCustomerId = (from && owners.get(key(from))) ?? firstOwner(identities, owners);
-  if (senderCustomerId !== undefined) {
+  if (senderCustomerId !== undefined && isPostgres(trx)) {
     // Serialises ingests of one customer on PostgreSQL, so two simultaneous messages cannot both
-    // see "no open thread" and open two. (SQLite runs one transaction at a time anyway.)
+    // see "no open thread" and open two. SQLite runs one transaction at a time anyway, and
+    // ignores FOR UPDATE: there the statement would be a wasted round trip on every contact.
     await trx('customers').where({ id: senderCustomerId }).forUpdate().first('id');
   }
 

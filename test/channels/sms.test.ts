@@ -117,8 +117,28 @@ describe(`Twilio SMS (${storeName})`, function () {
     await postTwilio(t, '/twilio/sms/status', fixture('sms-status', { MessageSid: messageSid, MessageStatus: 'sent', ErrorCode: undefined }));
     expect(await deliveryState(t.hub.ctx.db, messageSid)).to.deep.include({ status: 'undelivered', errorCode: '30003' });
     expect(await timelineKinds(t)).to.include('delivery-failed');
+    const [thread] = await t.hub.ctx.db('threads').select('reference');
+    const dossier = await t.request('GET', `/api/threads/${thread?.reference}`);
+    const acknowledgement = (dossier.json.contacts as { direction: string; delivery: unknown }[]).find((contact) => contact.direction === 'outbound');
+    expect(acknowledgement?.delivery).to.deep.equal({ status: 'undelivered', errorCode: '30003' });
     // Unsigned status callbacks change nothing.
     expect((await postTwilio(t, '/twilio/sms/status', fixture('sms-status', { MessageSid: messageSid, MessageStatus: 'delivered' }), { signature: null })).status).to.equal(403);
+  });
+
+  it('applies a status callback that arrives before the send that it reports on has committed', async () => {
+    t = await startHub({ env: twilioEnv() });
+    const hub = t;
+    let callback: Promise<{ status: number }> | undefined;
+    // Twilio reports "sent" while the acknowledgement job still waits for the API's answer.
+    api.onMessageCreated = async (messageSid) => {
+      callback = postTwilio(hub, '/twilio/sms/status', fixture('sms-status', { MessageSid: messageSid, SmsSid: messageSid, MessageStatus: 'sent', SmsStatus: 'sent', ErrorCode: undefined }));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    };
+    await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { MessageSid: sid('SM') }));
+    await t.hub.worker.runDue();
+    expect((await callback)?.status).to.equal(204);
+    const [outbound] = await contactsOf(t, 'outbound');
+    expect((await deliveryState(t.hub.ctx.db, outbound?.provider_id as string))?.status).to.equal('sent');
   });
 
   it('after STOP sends nothing to the number, shows it on the timeline; START re-enables', async () => {

@@ -62,12 +62,14 @@ export class TwilioStandIn {
   readonly requests: RecordedRequest[] = [];
   private server?: Server;
   url = '';
+  /** Called before the created message is answered: what Twilio may do that early (a status callback). */
+  onMessageCreated?: (messageSid: string) => Promise<void>;
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
+      req.on('end', async () => {
         const form = Object.fromEntries(new URLSearchParams(body));
         const path = new URL(req.url ?? '/', 'http://x').pathname;
         this.requests.push({ method: req.method ?? '', path, form, authorization: req.headers.authorization });
@@ -87,8 +89,10 @@ export class TwilioStandIn {
         if (!e164.test(form.To)) return refuse(21211, `The 'To' number ${form.To} is not a valid phone number.`);
         if (!e164.test(form.From)) return refuse(21212, `The 'From' number ${form.From} is not a valid phone number.`);
         if (form.Body.length > 1600) return refuse(21617, 'The concatenated message body exceeds the 1600 character limit.');
+        const messageSid = `SM${randomBytes(16).toString('hex')}`;
+        await this.onMessageCreated?.(messageSid);
         reply(201, {
-          sid: `SM${randomBytes(16).toString('hex')}`,
+          sid: messageSid,
           account_sid: ACCOUNT_SID,
           to: form.To,
           from: form.From,

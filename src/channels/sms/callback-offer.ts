@@ -5,6 +5,7 @@ import type { HubContext } from '../../context';
 import type { Language } from '../../core/contact';
 import type { DbOrTrx } from '../../core/db';
 import { isSmsOptedOut } from '../../core/delivery';
+import { normalizePhone } from '../../core/identity';
 import { DomainError } from '../../core/errors';
 import { deliver } from '../../core/outbound';
 import { recordEvent } from '../../core/timeline';
@@ -131,11 +132,13 @@ async function openSmsOffer(ctx: HubContext, phone: string, now: number): Promis
  * than 24 h old) that has that many slots, books that slot. The answer is the text to send back:
  * a confirmation, or (taken meanwhile) a fresh offer; undefined when the SMS is no answer to an offer.
  */
-export async function answerSlotDigit(ctx: HubContext, args: { phone: string; body: string }): Promise<string | undefined> {
+export async function answerSlotDigit(ctx: HubContext, args: { from: string; body: string }): Promise<string | undefined> {
   const digit = /^\s*([1-9])\s*$/.exec(args.body)?.[1];
-  if (!digit) return undefined;
+  // Only then the sender's number: parsing it costs more than the rest of this check.
+  const phone = digit ? normalizePhone(args.from) : undefined;
+  if (!digit || !phone) return undefined;
   const now = ctx.clock();
-  const offer = await openSmsOffer(ctx, args.phone, now);
+  const offer = await openSmsOffer(ctx, phone, now);
   const start = offer?.starts[Number(digit) - 1];
   if (!offer || start === undefined) return undefined;
   const options = { timezone: ctx.config.timezone, language: offer.language, reference: offer.reference };

@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import { Router } from 'express';
 import twilio from 'twilio';
 import { z } from 'zod';
@@ -36,6 +37,12 @@ const STATUS: Record<string, DeliveryStatus> = {
   canceled: 'failed',
 };
 
+/** How long a status callback for a message not (yet) known waits before it is given up: 3.5 s in all. */
+const UNKNOWN_MESSAGE_PAUSES_MS = [50, 200, 750, 2500];
+
+/** Built once: most SMS get no direct answer, and the same empty document every time. */
+const NO_REPLY = new twilio.twiml.MessagingResponse().toString();
+
 /** `/twilio/sms` and `/twilio/sms/status`; the signature is checked before these run. */
 export function smsRouter(ctx: HubContext, ingest: (contact: InboundContact) => Promise<IngestResult>): Router {
   const router = Router();
@@ -43,7 +50,6 @@ export function smsRouter(ctx: HubContext, ingest: (contact: InboundContact) => 
   router.post('/', async (req, res) => {
     const form = inboundSms.parse(req.body);
     const at = ctx.clock();
-    const phone = normalizePhone(form.From);
     const result = await ingest({
       channel: 'sms',
       providerId: form.MessageSid,
@@ -53,9 +59,10 @@ export function smsRouter(ctx: HubContext, ingest: (contact: InboundContact) => 
       raw: req.body,
     });
     const consent = consentKeyword(form.Body);
+    const phone = consent ? normalizePhone(form.From) : undefined;
     if (consent && phone) await setSmsConsent(ctx.db, { phone, ...consent, threadId: result.threadId, at });
     // A single digit answering a slot offer books that slot; the answer (confirmation or a fresh offer) goes back in the TwiML.
-    const answer = !consent && phone ? await answerSlotDigit(ctx, { phone, body: form.Body }) : undefined;
+    const answer = consent ? undefined : await answerSlotDigit(ctx, { from: form.From, body: form.Body });
     if (answer) {
       const reply = new twilio.twiml.MessagingResponse();
       reply.message(answer);
@@ -63,14 +70,23 @@ export function smsRouter(ctx: HubContext, ingest: (contact: InboundContact) => 
       return;
     }
     // Empty answer: the acknowledgement goes out by job; on STOP/START Twilio sends its own confirmation.
-    sendTwiml(res, new twilio.twiml.MessagingResponse());
+    sendTwiml(res, NO_REPLY);
   });
 
   router.post('/status', async (req, res) => {
     const form = statusCallback.parse(req.body);
     const status = STATUS[form.MessageStatus];
     if (status) {
-      const update = await recordDeliveryStatus(ctx.db, { providerId: form.MessageSid, status, errorCode: form.ErrorCode || undefined, at: ctx.clock() });
+      const record = () => recordDeliveryStatus(ctx.db, { providerId: form.MessageSid, status, errorCode: form.ErrorCode || undefined, at: ctx.clock() });
+      let update = await record();
+      // Twilio's first callback can overtake the commit of the send it reports on (the send runs
+      // inside the sending job's transaction; on PostgreSQL another connection cannot see it yet).
+      // The commit follows within milliseconds, so look again for a while: Twilio waits 15 s.
+      for (const pause of UNKNOWN_MESSAGE_PAUSES_MS) {
+        if (update.outcome !== 'unknown') break;
+        await setTimeout(pause);
+        update = await record();
+      }
       if (update.outcome === 'unknown') ctx.logger.warn({ messageSid: form.MessageSid, status }, 'status callback for an unknown message');
     }
     res.status(204).end();
