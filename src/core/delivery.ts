@@ -1,4 +1,4 @@
-import type { DbOrTrx } from './db';
+import type { Db, DbOrTrx } from './db';
 import { recordEvent } from './timeline';
 
 /** The hub's own closed set of delivery states; provider words map onto it at the channel edge. */
@@ -104,24 +104,30 @@ export async function isSmsOptedOut(db: DbOrTrx, phone: string): Promise<boolean
 }
 
 /**
- * STOP and START as the customer's standing wish for a number. Returns true when it changed,
- * and then records it on the thread's timeline.
+ * STOP and START as the standing wish of whoever holds the number. Not a complaint: no thread
+ * is opened for it. The change is recorded on every open thread of the number's customer (when
+ * the hub knows one), so agents see why SMS stops. Returns true when it changed; a Twilio retry
+ * of the same word changes nothing.
  */
-export async function setSmsConsent(
-  db: DbOrTrx,
-  args: { phone: string; optedOut: boolean; keyword: string; threadId: number; at: number },
-): Promise<boolean> {
-  const was = await isSmsOptedOut(db, args.phone);
-  if (was === args.optedOut) return false;
-  if (args.optedOut) await db('sms_opt_outs').insert({ phone: args.phone, keyword: args.keyword, at: args.at });
-  else await db('sms_opt_outs').where({ phone: args.phone }).delete();
-  await recordEvent(db, {
-    threadId: args.threadId,
-    kind: args.optedOut ? 'sms-opted-out' : 'sms-opted-in',
-    at: args.at,
-    data: { phone: args.phone, keyword: args.keyword },
+export async function setSmsConsent(db: Db, args: { phone: string; optedOut: boolean; keyword: string; at: number }): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    if ((await isSmsOptedOut(trx, args.phone)) === args.optedOut) return false;
+    if (args.optedOut) await trx('sms_opt_outs').insert({ phone: args.phone, keyword: args.keyword, at: args.at });
+    else await trx('sms_opt_outs').where({ phone: args.phone }).delete();
+    const openThreads: { id: number }[] = await trx('threads')
+      .join('identities', 'identities.customer_id', 'threads.customer_id')
+      .where({ 'identities.kind': 'phone', 'identities.value': args.phone, 'threads.status': 'open' })
+      .select('threads.id');
+    for (const thread of openThreads) {
+      await recordEvent(trx, {
+        threadId: thread.id,
+        kind: args.optedOut ? 'sms-opted-out' : 'sms-opted-in',
+        at: args.at,
+        data: { phone: args.phone, keyword: args.keyword },
+      });
+    }
+    return true;
   });
-  return true;
 }
 
 /** A message the hub did not send because the number opted out. */

@@ -141,25 +141,40 @@ describe(`Twilio SMS (${storeName})`, function () {
     expect((await deliveryState(t.hub.ctx.db, outbound?.provider_id as string))?.status).to.equal('sent');
   });
 
-  it('after STOP sends nothing to the number, shows it on the timeline; START re-enables', async () => {
+  it('after STOP sends nothing to the number and shows it on the open thread, without a new thread; START re-enables', async () => {
     t = await startHub({ env: twilioEnv() });
-    await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { MessageSid: sid('SM'), Body: 'Stop' }));
+    await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { MessageSid: sid('SM') }));
     await t.hub.worker.runDue();
-    expect(api.messages()).to.have.length(0);
-    expect(await timelineKinds(t)).to.include.members(['sms-opted-out', 'sms-suppressed', 'acknowledgement-not-sent']);
-    expect(await timelineKinds(t)).not.to.include('acknowledged');
-    // A withheld message is not shown as sent.
-    expect(await t.hub.ctx.db('contacts').where({ direction: 'outbound' }).select('id')).to.deep.equal([]);
+    expect(api.messages()).to.have.length(1);
+    const stop = sid('SM');
+    await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { MessageSid: stop, Body: 'Stop' }));
+    await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { MessageSid: stop, Body: 'Stop' })); // Twilio's retry
+    expect(await t.hub.ctx.db('threads').select('id')).to.have.length(1);
+    expect(await contactsOf(t, 'inbound')).to.have.length(1);
+    expect((await timelineKinds(t)).filter((kind) => kind === 'sms-opted-out')).to.have.length(1);
     const [thread] = await t.hub.ctx.db('threads').select('reference');
     const reply = await t.request('POST', `/api/threads/${thread?.reference}/replies`, { body: { agent: 'anna', text: 'Wij bellen u morgen.' } });
     expect(reply.status, reply.text).to.equal(409);
-    expect(api.messages()).to.have.length(0);
+    expect(api.messages()).to.have.length(1);
 
     await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { MessageSid: sid('SM'), Body: 'START' }));
     expect(await timelineKinds(t)).to.include('sms-opted-in');
     const again = await t.request('POST', `/api/threads/${thread?.reference}/replies`, { body: { agent: 'anna', text: 'Wij bellen u morgen.' } });
     expect(again.status, again.text).to.equal(201);
-    expect(api.messages().map((m) => m.form.Body)).to.deep.equal(['Wij bellen u morgen.']);
+    expect(api.messages().map((m) => m.form.Body).slice(1)).to.deep.equal(['Wij bellen u morgen.']);
+  });
+
+  it('opens no complaint for a STOP from an unknown number, and acknowledges its later complaint only where it may', async () => {
+    t = await startHub({ env: twilioEnv() });
+    await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { MessageSid: sid('SM'), Body: 'STOP' }));
+    expect(await t.hub.ctx.db('threads').select('id')).to.deep.equal([]);
+    await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { MessageSid: sid('SM') }));
+    await t.hub.worker.runDue();
+    expect(api.messages()).to.have.length(0);
+    expect(await timelineKinds(t)).to.include.members(['sms-suppressed', 'acknowledgement-not-sent']);
+    expect(await timelineKinds(t)).not.to.include('acknowledged');
+    // A withheld message is not shown as sent.
+    expect(await contactsOf(t, 'outbound')).to.deep.equal([]);
   });
 
   it('surfaces what the Twilio API refuses (a number not in E.164) instead of recording it as sent', async () => {

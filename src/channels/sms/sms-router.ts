@@ -50,7 +50,15 @@ export function smsRouter(ctx: HubContext, ingest: (contact: InboundContact) => 
   router.post('/', async (req, res) => {
     const form = inboundSms.parse(req.body);
     const at = ctx.clock();
-    const result = await ingest({
+    const consent = consentKeyword(form.Body);
+    if (consent) {
+      const phone = normalizePhone(form.From);
+      if (phone) await setSmsConsent(ctx.db, { phone, ...consent, at });
+      else ctx.logger.warn({ keyword: consent.keyword }, 'opt-out word from a sender that is no phone number');
+      sendTwiml(res, NO_REPLY); // Twilio answers STOP and START itself, as carriers require.
+      return;
+    }
+    await ingest({
       channel: 'sms',
       providerId: form.MessageSid,
       from: { kind: 'phone', value: form.From },
@@ -58,18 +66,15 @@ export function smsRouter(ctx: HubContext, ingest: (contact: InboundContact) => 
       at,
       raw: req.body,
     });
-    const consent = consentKeyword(form.Body);
-    const phone = consent ? normalizePhone(form.From) : undefined;
-    if (consent && phone) await setSmsConsent(ctx.db, { phone, ...consent, threadId: result.threadId, at });
     // A single digit answering a slot offer books that slot; the answer (confirmation or a fresh offer) goes back in the TwiML.
-    const answer = consent ? undefined : await answerSlotDigit(ctx, { from: form.From, body: form.Body });
+    const answer = await answerSlotDigit(ctx, { from: form.From, body: form.Body });
     if (answer) {
       const reply = new twilio.twiml.MessagingResponse();
       reply.message(answer);
       sendTwiml(res, reply);
       return;
     }
-    // Empty answer: the acknowledgement goes out by job; on STOP/START Twilio sends its own confirmation.
+    // Empty answer: the acknowledgement goes out by job.
     sendTwiml(res, NO_REPLY);
   });
 
