@@ -2,6 +2,7 @@ import type { HubConfig } from '../config/hub-config';
 import type { Language } from './contact';
 import type { DbOrTrx } from './db';
 import { parseReference } from './reference';
+import { eventData } from './timeline';
 
 export interface KnownCaller {
   customerId: number;
@@ -63,7 +64,7 @@ export async function callEvents(db: DbOrTrx, threadId: number, callSid: string)
     .orderBy('id')
     .select('kind', 'data');
   return rows
-    .map((row) => ({ kind: row.kind, data: (row.data ? JSON.parse(row.data) : {}) as Record<string, unknown> }))
+    .map((row) => ({ kind: row.kind, data: eventData(row.data) }))
     .filter((event) => event.data.callSid === callSid);
 }
 

@@ -5,6 +5,7 @@ import pg from 'pg';
 import * as coreMigration from '../../migrations/20261123_001_core';
 import * as twilioMigration from '../../migrations/20261123_002_twilio';
 import * as callbacksMigration from '../../migrations/20261123_003_callbacks';
+import * as slackCardsMigration from '../../migrations/20261124_009_slack_cards';
 
 export type Db = Knex;
 export type DbOrTrx = Knex | Knex.Transaction;
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261123_001_core': coreMigration,
   '20261123_002_twilio': twilioMigration,
   '20261123_003_callbacks': callbacksMigration,
+  '20261124_009_slack_cards': slackCardsMigration,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -25,7 +25,9 @@ export type TimelineKind =
   | 'call-transferred'
   | 'call-ended'
   /** A thread handed to another team or agent: data {fromAgent, toTeam, toAgent, note}. */
-  | 'transferred';
+  | 'transferred'
+  /** An agent took the handed-over thread (the card's accept button): data {agent}. */
+  | 'handoff-accepted';
 
 export async function recordEvent(
   db: DbOrTrx,
@@ -37,4 +39,9 @@ export async function recordEvent(
     at: event.at,
     data: event.data ? JSON.stringify(event.data) : null,
   });
+}
+
+/** An event's data as stored (JSON text, or null for none). */
+export function eventData(data: string | null): Record<string, unknown> {
+  return data ? (JSON.parse(data) as Record<string, unknown>) : {};
 }

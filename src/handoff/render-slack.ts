@@ -52,7 +52,14 @@ const section = (text: string): SlackTypes.SectionBlock => ({ type: 'section', t
  */
 export function handoffSlackCard(
   summary: HandoffSummary,
-  options: { language?: Language; acceptedBy?: string; /** false for a read-only summary (an ephemeral /klacht answer cannot be updated). */ withActions?: boolean } = {},
+  options: {
+    language?: Language;
+    acceptedBy?: string;
+    /** A resolved thread's card says by whom and offers no more buttons. */
+    resolvedBy?: string;
+    /** false for a read-only summary (an ephemeral /klacht answer cannot be updated). */
+    withActions?: boolean;
+  } = {},
 ): { text: string; blocks: SlackBlock[] } {
   const language = options.language ?? 'nl';
   const labels = LABELS[language];
@@ -73,14 +80,13 @@ export function handoffSlackCard(
   const promises = promiseLines(summary, language);
   blocks.push(section(`*${labels.promises}:* ${promises.length > 0 ? promises.join('\n') : labels.noPromises}`));
   if (summary.note) blocks.push(section(`*${labels.note}:*\n${fitEscaped(summary.note, SLACK_MAX_SECTION_TEXT - labels.note.length - 4)}`));
-  if (options.acceptedBy) {
-    blocks.push({
-      type: 'context',
-      block_id: HANDOFF_STATUS_BLOCK,
-      elements: [mrkdwn(language === 'en' ? `:white_check_mark: accepted by ${escapeMrkdwn(options.acceptedBy)}` : `:white_check_mark: aangenomen door ${escapeMrkdwn(options.acceptedBy)}`)],
-    });
-  }
-  if (options.withActions !== false) blocks.push({
+  const status = options.resolvedBy
+    ? language === 'en' ? `:heavy_check_mark: resolved by ${escapeMrkdwn(options.resolvedBy)}` : `:heavy_check_mark: afgesloten door ${escapeMrkdwn(options.resolvedBy)}`
+    : options.acceptedBy
+      ? language === 'en' ? `:white_check_mark: accepted by ${escapeMrkdwn(options.acceptedBy)}` : `:white_check_mark: aangenomen door ${escapeMrkdwn(options.acceptedBy)}`
+      : undefined;
+  if (status) blocks.push({ type: 'context', block_id: HANDOFF_STATUS_BLOCK, elements: [mrkdwn(status)] });
+  if (options.withActions !== false && !options.resolvedBy) blocks.push({
     type: 'actions',
     block_id: HANDOFF_ACTIONS_BLOCK,
     elements: [

@@ -6,6 +6,7 @@ import { DomainError } from '../core/errors';
 import { recordEvent } from '../core/timeline';
 import { threadByReference } from '../core/threads';
 import { OutboxSlackPoster, type SlackPosted, type SlackPoster } from '../channels/slack/slack-poster';
+import { rememberCard } from './cards';
 import { handoffSlackCard } from './render-slack';
 import { handoffPlainText } from './render-text';
 import { buildHandoffSummary, type HandoffSummary } from './summary';
@@ -67,7 +68,9 @@ export async function transferThread(ctx: HandoffContext, poster: SlackPoster, r
   const summary = await currentHandoff(ctx, { reference: request.reference, now: request.now });
   const destination = (toAgent?.slackUserId ?? ctx.config.teams.find((team) => team.id === teamId)?.slackChannel ?? ctx.env.SLACK_HANDOFF_CHANNEL) || null;
   if (!destination) return { summary, card: null };
-  const card = await postHandoffCard(ctx, poster, { summary, channel: destination, language: toAgent?.language ?? 'nl', threadId, now: request.now });
+  const language = toAgent?.language ?? 'nl';
+  const card = await postHandoffCard(ctx, poster, { summary, channel: destination, language, threadId, now: request.now });
+  if (card.via === 'slack' && card.id) await rememberCard(ctx.db, { threadId, channel: card.channel, ts: card.id, language, at: request.now });
   return { summary, card };
 }
 
@@ -107,6 +110,8 @@ export async function acceptHandoff(ctx: Pick<HubContext, 'db'>, args: { referen
       .where({ id: thread.id })
       .andWhere((query) => query.whereNull('agent_id').orWhere('agent_id', args.agent.id))
       .update({ agent_id: args.agent.id, team_id: args.agent.team, updated_at: args.now });
-    return updated > 0 ? { accepted: true } : { accepted: false, heldBy: thread.agent_id ?? '' };
+    if (updated === 0) return { accepted: false, heldBy: thread.agent_id ?? '' };
+    await recordEvent(trx, { threadId: thread.id, kind: 'handoff-accepted', at: args.now, data: { agent: args.agent.id } });
+    return { accepted: true };
   });
 }

@@ -197,6 +197,34 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       ]);
     });
 
+    it('keeps the posted card current: advice from Slack and from the API, a booked callback, then the resolution without buttons', async () => {
+      const { reference, ts } = await transferredThread();
+      /** The next chat.update of the card, once it has arrived; its blocks as text. */
+      let seen = 0;
+      const nextCardUpdate = async () => {
+        const updates = await slack.waitFor('chat.update', ++seen);
+        const update = updates[seen - 1];
+        expect(update?.args).to.include({ channel: 'C0SERVICE', ts });
+        return JSON.stringify(update?.args.blocks);
+      };
+
+      const submit = viewSubmission({ callbackId: 'handoff_add_advice_modal', reference, user: 'U0ANNA', text: 'Nieuwe SIM-kaart opgestuurd' });
+      expect((await post(submit, slackHeaders(submit, { contentType: 'application/x-www-form-urlencoded' }))).status).to.equal(200);
+      expect(await nextCardUpdate()).to.contain('Toestel herstarten').and.contain('Nieuwe SIM-kaart opgestuurd');
+
+      expect((await t.request('POST', `/api/threads/${reference}/advice`, { body: { agent: 'bram', text: 'Netwerkinstellingen resetten' } })).status).to.equal(201);
+      expect(await nextCardUpdate()).to.contain('Netwerkinstellingen resetten');
+
+      const [slot] = (await t.request('GET', `/api/callbacks/slots?reference=${reference}`)).json as { start: string }[];
+      expect((await t.request('POST', `/api/threads/${reference}/callbacks`, { body: { start: slot?.start } })).status).to.equal(201);
+      expect(await nextCardUpdate()).to.contain('terugbelafspraak di 24 nov 10:30');
+
+      expect((await t.request('POST', `/api/threads/${reference}/resolve`, { body: { agent: 'anna', resolution: 'Nieuwe SIM werkt' } })).status).to.equal(200);
+      const resolved = await nextCardUpdate();
+      expect(resolved).to.contain('afgesloten door Anna de Vries');
+      expect(resolved).not.to.contain(HANDOFF_ACTIONS.addAdvice);
+    });
+
     it('an empty advice or resolution, or a Slack user without an agent, is refused on the field and changes nothing', async () => {
       const { reference } = await transferredThread();
       // The modals' callback ids, as the add-advice and resolve tests above read them from views.open.

@@ -7,12 +7,13 @@ import type { Language } from '../../core/contact';
 import { DomainError } from '../../core/errors';
 import { addAdvice, resolveThread } from '../../core/thread-actions';
 import { escapeMrkdwn, HANDOFF_ACTIONS, handoffSlackCard } from '../../handoff/render-slack';
+import { refreshHandoffCards } from '../../handoff/cards';
 import { acceptHandoff, currentHandoff } from '../../handoff/transfer';
 import { bookCallback, findSlots } from '../../callbacks/booking';
 import { rosterFor } from '../../callbacks/roster';
 import { threadByReference } from '../../core/threads';
 import { CALLBACK_VIEW, callbackModal, MODAL_SLOTS, SLOT_INPUT, slotLabel } from './callback-modal';
-import { slackApiUrl } from './slack-poster';
+import { slackApiUrl, slackPoster } from './slack-poster';
 
 /** Modal callback ids; `private_metadata` carries the thread reference. */
 const VIEWS = { addAdvice: 'handoff_add_advice_modal', resolve: 'handoff_resolve_modal' } as const;
@@ -70,6 +71,7 @@ function registerHandlers(app: App, ctx: HubContext): void {
     }
   }
   const roster = rosterFor(ctx.config);
+  const poster = slackPoster(ctx.env);
   const reasonOf = (error: unknown) => (error instanceof DomainError ? error.message : 'er ging iets mis / something went wrong');
 
   app.action<BlockAction<ButtonAction>>(HANDOFF_ACTIONS.accept, async ({ ack, body, action, client }) => {
@@ -85,11 +87,9 @@ function registerHandlers(app: App, ctx: HubContext): void {
         const holder = ctx.config.agents.find((candidate) => candidate.id === result.heldBy)?.name ?? result.heldBy;
         return tellUser(client, { user: body.user.id, channel, text: agent.language === 'en' ? `${reference} is already taken by ${holder}.` : `${reference} is al aangenomen door ${holder}.` });
       }
-      if (!channel || !body.message?.ts) return;
       // A card in a direct message speaks the agent's language; one in a team channel stays Dutch.
-      const language: Language = channel.startsWith('D') ? agent.language : 'nl';
-      const card = handoffSlackCard(await currentHandoff(ctx, { reference, now }), { language, acceptedBy: agent.name });
-      await client.chat.update({ channel, ts: body.message.ts, text: card.text, blocks: card.blocks });
+      const clicked = channel && body.message?.ts ? { channel, ts: body.message.ts, language: channel.startsWith('D') ? agent.language : ('nl' as Language) } : undefined;
+      await refreshHandoffCards(ctx, poster, { reference, now, clicked });
     } catch (error) {
       ctx.logger.warn({ err: error, reference }, 'accepting a handoff from Slack failed');
       await tellUser(client, { user: body.user.id, channel, text: reasonOf(error) });
@@ -163,6 +163,7 @@ function registerHandlers(app: App, ctx: HubContext): void {
       user: body.user.id,
       text: language === 'en' ? `Callback for ${reference} booked: ${label}.` : `Terugbellen voor ${reference} gepland: ${label}.`,
     });
+    await refreshHandoffCards(ctx, poster, { reference, now: ctx.clock() });
   });
 
   // The two text modals: a linked agent and a non-empty text, else an error on the field; the
@@ -195,6 +196,7 @@ function registerHandlers(app: App, ctx: HubContext): void {
       await ack();
       try {
         await submission.act(view.private_metadata, agent, text);
+        await refreshHandoffCards(ctx, poster, { reference: view.private_metadata, now: ctx.clock() });
       } catch (error) {
         ctx.logger.warn({ err: error, reference: view.private_metadata }, submission.failure);
         await tellUser(client, { user: body.user.id, text: `${view.private_metadata}: ${reasonOf(error)}` });

@@ -26,6 +26,8 @@ export interface SlackPosted {
 /** Where Slack messages go: Slack's Web API with a bot token, or the outbox without one. */
 export interface SlackPoster {
   post(db: DbOrTrx, message: SlackMessage, now: number): Promise<SlackPosted>;
+  /** Replaces what a message posted earlier shows (`chat.update`). */
+  update(location: { channel: string; ts: string }, content: { text: string; blocks: SlackBlock[] }): Promise<void>;
 }
 
 /** Records instead of posting, like the outbox sender of the customer channels. */
@@ -36,6 +38,9 @@ export class OutboxSlackPoster implements SlackPoster {
       .returning('id');
     return { via: 'outbox', channel: message.channel, id: `outbox-${(row as { id: number }).id}` };
   }
+
+  /** The outbox is a record of what was sent; nothing in it is rewritten afterwards. */
+  async update(): Promise<void> {}
 }
 
 /** Posts with `chat.postMessage`. */
@@ -45,6 +50,10 @@ export class WebApiSlackPoster implements SlackPoster {
   async post(_db: DbOrTrx, message: SlackMessage, _now: number): Promise<SlackPosted> {
     const result = await this.client.chat.postMessage({ channel: message.channel, text: message.text, blocks: message.blocks, unfurl_links: false });
     return { via: 'slack', channel: result.channel ?? message.channel, id: result.ts ?? '' };
+  }
+
+  async update(location: { channel: string; ts: string }, content: { text: string; blocks: SlackBlock[] }): Promise<void> {
+    await this.client.chat.update({ channel: location.channel, ts: location.ts, text: content.text, blocks: content.blocks });
   }
 }
 

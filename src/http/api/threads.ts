@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { HubContext } from '../../context';
 import { CHANNELS } from '../../core/contact';
@@ -6,6 +6,7 @@ import { getDossier } from '../../core/dossier';
 import { addAdvice, resolveThread, sendReply } from '../../core/thread-actions';
 import { listThreads } from '../../core/thread-list';
 import { slackPoster } from '../../channels/slack/slack-poster';
+import { refreshHandoffCardsInBackground } from '../../handoff/cards';
 import { transferThread } from '../../handoff/transfer';
 import { threadCallbacksRouter } from './callbacks';
 
@@ -27,6 +28,18 @@ const transferBody = z.strictObject({ toTeam: id.optional(), toAgent: id.optiona
 export function threadsRouter(ctx: HubContext): Router {
   const router = Router();
   const timezone = ctx.config.timezone;
+  const handoffPoster = slackPoster(ctx.env);
+
+  // What an agent changes through the API (advice, a callback, a resolution) shows on the
+  // thread's Slack cards too, once the answer has gone out. (A transfer posts a card of its own.)
+  const refreshCardsAfter: RequestHandler<{ reference: string }> = (req, res, next) => {
+    if (req.method !== 'GET') {
+      res.on('finish', () => {
+        if (res.statusCode < 400) refreshHandoffCardsInBackground(ctx, handoffPoster, req.params.reference, ctx.clock());
+      });
+    }
+    next();
+  };
 
   router.get('/', async (req, res) => {
     res.json(await listThreads(ctx.db, listQuery.parse(req.query), { timezone }));
@@ -36,7 +49,7 @@ export function threadsRouter(ctx: HubContext): Router {
     res.json(await getDossier(ctx.db, { reference: req.params.reference, timezone, now: ctx.clock() }));
   });
 
-  router.post('/:reference/advice', async (req, res) => {
+  router.post('/:reference/advice', refreshCardsAfter, async (req, res) => {
     const body = adviceBody.parse(req.body);
     await addAdvice(ctx.db, { reference: req.params.reference, ...body, now: ctx.clock() });
     res.status(201).json({ advice: { agent: body.agent, text: body.text } });
@@ -48,20 +61,19 @@ export function threadsRouter(ctx: HubContext): Router {
     res.status(201).json({ reply: sent });
   });
 
-  router.post('/:reference/resolve', async (req, res) => {
+  router.post('/:reference/resolve', refreshCardsAfter, async (req, res) => {
     const body = resolveBody.parse(req.body);
     const resolved = await resolveThread(ctx.db, ctx.senders, { reference: req.params.reference, ...body, now: ctx.clock() });
     res.json({ status: 'resolved', ...resolved });
   });
 
-  const handoffPoster = slackPoster(ctx.env);
   router.post('/:reference/transfer', async (req, res) => {
     const body = transferBody.parse(req.body ?? {});
     const { summary, card } = await transferThread(ctx, handoffPoster, { reference: req.params.reference, ...body, now: ctx.clock() });
     res.json({ handoff: summary, card });
   });
 
-  router.use('/:reference/callbacks', threadCallbacksRouter(ctx));
+  router.use('/:reference/callbacks', refreshCardsAfter, threadCallbacksRouter(ctx));
 
   return router;
 }
