@@ -11,7 +11,8 @@ import type { HubConfig } from './config/hub-config';
 import type { HubContext } from './context';
 import { CHANNELS, type InboundContact, type IngestResult } from './core/contact';
 import { migrateToLatest, openDb } from './core/db';
-import { ACKNOWLEDGE_JOB, ingestContact } from './core/ingest';
+import { ACKNOWLEDGE_JOB, ESCALATE_JOB, ingestContact } from './core/ingest';
+import { escalateJob } from './escalation/escalate-job';
 import { SlaClock } from './core/sla';
 import { createApp } from './http/app';
 import { JobWorker, type JobHandler } from './jobs/worker';
@@ -42,7 +43,10 @@ export class Hub {
       // Bolt reads the raw body itself to check the signature: no body parser may run before it.
       { path: '/slack', router: slackRouter(ctx) },
     ]);
-    const handlers = new Map<string, JobHandler>([[ACKNOWLEDGE_JOB, acknowledgeJob(ctx)]]);
+    const handlers = new Map<string, JobHandler>([
+      [ACKNOWLEDGE_JOB, acknowledgeJob(ctx)],
+      [ESCALATE_JOB, escalateJob(ctx)],
+    ]);
     this.worker = new JobWorker({ db: ctx.db, handlers, workerId: `${hostname()}:${process.pid}`, clock: ctx.clock, logger: ctx.logger });
   }
 

@@ -8,6 +8,8 @@ import type { SlaClock } from './sla';
 import { recordEvent } from './timeline';
 
 export const ACKNOWLEDGE_JOB = 'acknowledge';
+/** Checks a thread's promise when it falls due and tells the managers when it was broken. */
+export const ESCALATE_JOB = 'escalate';
 
 export interface IngestDeps {
   db: Db;
@@ -184,6 +186,12 @@ async function openThread(
     await recordEvent(trx, { threadId: linked.id, kind: 'thread-linked', at: contact.at, data: { reference, reason } });
   }
   await enqueueJob(trx, { kind: ACKNOWLEDGE_JOB, payload: { threadId }, runAt: contact.at, dedupeKey: `${ACKNOWLEDGE_JOB}:${threadId}` }, contact.at);
+  // The first promise's check; it schedules the resolution's check in turn (one job row per new thread, not two).
+  await enqueueJob(
+    trx,
+    { kind: ESCALATE_JOB, payload: { threadId, promise: 'first-response' }, runAt: due.firstResponseDue, dedupeKey: `${ESCALATE_JOB}:first-response:${threadId}` },
+    contact.at,
+  );
   return { id: threadId, reference, customer_id: customerId, status: 'open' };
 }
 

@@ -27,7 +27,9 @@ export type TimelineKind =
   /** A thread handed to another team or agent: data {fromAgent, toTeam, toAgent, note}. */
   | 'transferred'
   /** An agent took the handed-over thread (the card's accept button): data {agent}. */
-  | 'handoff-accepted';
+  | 'handoff-accepted'
+  /** A promise fell due unkept: data {promise: 'first-response' | 'resolution', due (epoch ms), channel (managers' Slack channel or null)}. */
+  | 'sla-escalated';
 
 export async function recordEvent(
   db: DbOrTrx,

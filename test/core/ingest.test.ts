@@ -39,7 +39,7 @@ describe(`ingest: one complaint thread per issue (${storeName})`, () => {
   const ingest = (contact: InboundContact) => ingestContact(deps, contact);
   const count = async (table: string) => Number((await store.db(table).count({ n: '*' }))[0]?.n);
 
-  it('a first contact opens a thread with a check-digit reference, due times and an acknowledgement job', async () => {
+  it('a first contact opens a thread with a check-digit reference, due times, an acknowledgement job and the first promise\'s check', async () => {
     const result = await ingest(sms('06 12345678', 'Mijn telefoon doet het niet', { name: 'Els Jansen', at }));
     expect(result.outcome).to.equal('opened');
     expect(result.reference).to.match(/^KL-\d{8}$/);
@@ -52,15 +52,19 @@ describe(`ingest: one complaint thread per issue (${storeName})`, () => {
     expect(new Date(thread.first_response_due).toISOString()).to.equal('2026-11-25T10:00:00.000Z');
     const identity = await store.db('identities').first('kind', 'value');
     expect(identity).to.deep.equal({ kind: 'phone', value: '+31612345678' });
-    const jobs = await store.db('jobs').select('kind', 'dedupe_key');
-    expect(jobs).to.deep.equal([{ kind: 'acknowledge', dedupe_key: `acknowledge:${result.threadId}` }]);
+    const jobs = await store.db('jobs').orderBy('id').select('kind', 'dedupe_key', 'run_at');
+    expect(jobs).to.deep.equal([
+      { kind: 'acknowledge', dedupe_key: `acknowledge:${result.threadId}`, run_at: at },
+      { kind: 'escalate', dedupe_key: `escalate:first-response:${result.threadId}`, run_at: thread.first_response_due },
+    ]);
   });
 
   it('a known customer with exactly one open thread joins it, whatever phone notation they use', async () => {
     const first = await ingest(sms('+31612345678', 'Geen bereik'));
     const second = await ingest(sms('0031 6 1234 5678', 'Nog steeds geen bereik'));
     expect(second).to.include({ outcome: 'joined', matchedBy: 'identity', threadId: first.threadId });
-    expect(await count('jobs')).to.equal(1);
+    expect(await count('threads')).to.equal(1);
+    expect(await count('jobs')).to.equal(2); // the new thread's acknowledgement and first SLA check, no more
   });
 
   it('the same provider id twice (a Twilio retry) is one contact', async () => {
