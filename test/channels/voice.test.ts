@@ -112,6 +112,36 @@ describe(`Twilio voice (${storeName})`, function () {
     expect(whisper).to.include('Kraan dichtdraaien');
   });
 
+  it('plays a whole warm transfer across channels: advice given by email reaches the agent who takes the call', async () => {
+    // The complaint starts by email; the customer gives a mobile number in it.
+    const email = await t.hub.ingest({
+      channel: 'email',
+      providerId: '<CAF1x@mail.example.nl>',
+      messageId: '<CAF1x@mail.example.nl>',
+      from: { kind: 'email', value: 'Marieke.Jansen@Example.nl' },
+      learnedIdentities: [{ kind: 'phone', value: '06 12345678' }],
+      name: 'Marieke Jansen',
+      subject: 'Wasmachine lekt',
+      body: 'Mijn wasmachine lekt na de reparatie. Bel me gerust op 06 12345678.',
+      at: TUESDAY_10,
+    });
+    const reply = await t.request('POST', `/api/threads/${email.reference}/replies`, { body: { agent: 'bram', text: 'Draai de kraan dicht tot de monteur komt.', channel: 'email' } });
+    expect(reply.status, reply.text).to.equal(201);
+    await t.request('POST', `/api/threads/${email.reference}/advice`, { body: { agent: 'bram', text: 'Kraan dichtdraaien tot de monteur komt' } });
+
+    // Later she calls from that number: greeted by name, asked about the open complaint, presses 1.
+    const callSid = sid('CA');
+    const greeting = await call('/twilio/voice', { CallSid: callSid, From: CALLER });
+    expect(greeting).to.include('Marieke Jansen');
+    const dial = await call(`/twilio/voice/menu?lang=nl&ref=${email.reference}&attempt=1`, { CallSid: callSid, Digits: '1' });
+    const whisperUrl = /<Number url="([^"]+)"/.exec(dial)?.[1] ?? '';
+    expect(whisperUrl).to.include(`ref=${email.reference}`);
+    const whisper = await call(whisperUrl.replace(PUBLIC_URL, ''), { CallSid: sid('CA'), From: HUB_NUMBER, To: '+31201234567' });
+    expect(whisper).to.include('Marieke Jansen').and.include('Wasmachine lekt').and.include('Kraan dichtdraaien tot de monteur komt');
+    // One thread: the call joined the email's complaint.
+    expect(new Set((await voiceContacts()).map((contact) => contact.thread_id))).to.deep.equal(new Set([email.threadId]));
+  });
+
   /** The first three free slots at Tuesday 10:00 (30 minutes' notice, two agents free). */
   const SLOT_1030 = Date.parse('2026-11-24T10:30:00+01:00');
   const SLOT_1045 = Date.parse('2026-11-24T10:45:00+01:00');
