@@ -6,6 +6,10 @@ import { acknowledgeJob } from './acknowledgements/acknowledge-job';
 import { outboxSenders } from './channels/outbox/outbox-sender';
 import { slackRouter } from './channels/slack/slack-app';
 import { twilioRouter, withTwilioSenders } from './channels/twilio';
+import { createTwilioAccount } from './channels/twilio/client';
+import { TwilioAgentDialer } from './channels/voice/callback-calls';
+import { callbackCallJob, callbackNoticeJob, type AgentDialer } from './callbacks/execution';
+import { CALLBACK_CALL_JOB, CALLBACK_CONFIRM_JOB, CALLBACK_REMIND_JOB } from './callbacks/schedule';
 import type { HubEnv } from './config/env';
 import type { HubConfig } from './config/hub-config';
 import type { HubContext } from './context';
@@ -37,6 +41,7 @@ export class Hub {
   private constructor(
     readonly ctx: HubContext,
     private readonly runJobs: boolean,
+    dialer: AgentDialer | undefined,
   ) {
     this.app = createApp(ctx, [
       { path: '/twilio', router: twilioRouter(ctx, (contact) => this.ingest(contact)) },
@@ -46,6 +51,9 @@ export class Hub {
     const handlers = new Map<string, JobHandler>([
       [ACKNOWLEDGE_JOB, acknowledgeJob(ctx)],
       [ESCALATE_JOB, escalateJob(ctx)],
+      [CALLBACK_CONFIRM_JOB, callbackNoticeJob(ctx, 'confirmation')],
+      [CALLBACK_REMIND_JOB, callbackNoticeJob(ctx, 'reminder')],
+      [CALLBACK_CALL_JOB, callbackCallJob(ctx, dialer)],
     ]);
     this.worker = new JobWorker({ db: ctx.db, handlers, workerId: `${hostname()}:${process.pid}`, clock: ctx.clock, logger: ctx.logger });
   }
@@ -60,17 +68,20 @@ export class Hub {
       throw error;
     }
     const config = options.env.HUB_TIMEZONE ? { ...options.config, timezone: options.env.HUB_TIMEZONE } : options.config;
+    const twilioAccount = createTwilioAccount(options.env);
     const ctx: HubContext = {
       env: options.env,
       config,
       db,
       sla: new SlaClock(config),
-      senders: withTwilioSenders(outboxSenders(CHANNELS), options.env),
+      senders: withTwilioSenders(outboxSenders(CHANNELS), twilioAccount, options.env.PUBLIC_URL),
       metrics: createMetrics(db),
       logger,
       clock: options.clock ?? Date.now,
     };
-    return new Hub(ctx, options.runJobs ?? true);
+    // One Twilio client for the process: SMS out and the callback calls. Without an account, SMS go to the outbox and callbacks are started from Slack.
+    const dialer = twilioAccount && new TwilioAgentDialer({ account: twilioAccount, publicUrl: options.env.PUBLIC_URL });
+    return new Hub(ctx, options.runJobs ?? true, dialer);
   }
 
   /** The channels' way in: every inbound contact passes here. */

@@ -1,9 +1,12 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from './core/db';
 
 export interface HubMetrics {
   registry: Registry;
   contactsIngested: Counter<'channel' | 'outcome'>;
+  /** Promised start to the moment the hub placed the call (or the agent started it from Slack). */
+  callbackLateness: Histogram;
+  callbackOutcomes: Counter<'outcome'>;
 }
 
 /** One registry per hub (not prom-client's global), so several hubs in one process stay apart. */
@@ -38,5 +41,17 @@ export function createMetrics(db: Db): HubMetrics {
       for (const row of rows) this.set({ kind: row.kind, state: row.state }, Number(row.n));
     },
   });
-  return { registry, contactsIngested };
+  const callbackLateness = new Histogram({
+    name: 'klachtenhub_callback_lateness_seconds',
+    help: 'Callback punctuality: seconds from the promised start to the call being placed (negative is early)',
+    buckets: [0, 15, 30, 60, 120, 300, 900],
+    registers: [registry],
+  });
+  const callbackOutcomes = new Counter({
+    name: 'klachtenhub_callbacks_total',
+    help: 'Callbacks that ended, by outcome (completed, customer-no-answer, agent-unavailable, started-by-agent, ...)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  return { registry, contactsIngested, callbackLateness, callbackOutcomes };
 }

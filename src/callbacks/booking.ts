@@ -6,6 +6,7 @@ import { toIso } from '../core/format-time';
 import { recordEvent } from '../core/timeline';
 import { threadByReference } from '../core/threads';
 import { CALLBACK_RULES, type CallbackRoster } from './roster';
+import { scheduleCallbackJobs } from './schedule';
 
 export const CALLBACK_STATUSES = ['booked', 'cancelled', 'done', 'missed'] as const;
 export type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
@@ -56,24 +57,41 @@ export async function findSlots(
   if (options.to !== undefined) window.end = Math.min(window.end, options.to);
   const agents = roster.agents(options.teamId);
   if (agents.length === 0 || window.start >= window.end) return [];
+  const busy = await busyTimes(db, { agentIds: agents.map((agent) => agent.agentId), within: window, ignoreThreadId: options.ignoreThreadId });
+  const { timezone, slotMinutes } = roster.config;
+  return offerTeamSlots({ agents, busy, within: window, slotMinutes, timezone, limit: options.limit });
+}
+
+/** The agents' booked callbacks overlapping `within`, by agent (busy time for the slot algebra). */
+async function busyTimes(db: DbOrTrx, args: { agentIds: string[]; within: Range; ignoreThreadId?: number }): Promise<Map<string, Range[]>> {
   const query = db('callbacks')
     .where({ status: 'booked' })
-    .whereIn(
-      'agent_id',
-      agents.map((agent) => agent.agentId),
-    )
-    .where('start', '<', window.end)
-    .where('end', '>', window.start)
+    .whereIn('agent_id', args.agentIds)
+    .where('start', '<', args.within.end)
+    .where('end', '>', args.within.start)
     .select('agent_id', 'start', 'end');
-  if (options.ignoreThreadId !== undefined) query.whereNot({ thread_id: options.ignoreThreadId });
+  if (args.ignoreThreadId !== undefined) query.whereNot({ thread_id: args.ignoreThreadId });
   const busy = new Map<string, Range[]>();
   for (const row of (await query) as { agent_id: string; start: number; end: number }[]) {
     const list = busy.get(row.agent_id) ?? [];
     list.push({ start: Number(row.start), end: Number(row.end) });
     busy.set(row.agent_id, list);
   }
+  return busy;
+}
+
+/**
+ * The agents of the callback's team other than its own who are working and free for the whole of
+ * its slot, least booked that day first: who can take it over when its agent cannot.
+ */
+export async function standInAgents(db: DbOrTrx, roster: CallbackRoster, callback: CallbackRecord): Promise<string[]> {
+  const others = roster.agents(callback.team_id).filter((agent) => agent.agentId !== callback.agent_id);
+  if (others.length === 0) return [];
+  const within = { start: callback.start, end: callback.end };
+  const busy = await busyTimes(db, { agentIds: others.map((agent) => agent.agentId), within });
   const { timezone, slotMinutes } = roster.config;
-  return offerTeamSlots({ agents, busy, within: window, slotMinutes, timezone, limit: options.limit });
+  const [slot] = offerTeamSlots({ agents: others, busy, within, slotMinutes, timezone, limit: 1 });
+  return slot && slot.start === callback.start ? leastBookedFirst(db, slot, timezone) : [];
 }
 
 /**
@@ -128,6 +146,7 @@ export async function bookCallback(
         const [inserted] = await trx('callbacks').insert(row, ['id']);
         const id = Number(typeof inserted === 'object' ? inserted.id : inserted);
         await recordEvent(trx, { threadId: thread.id, kind: 'callback-booked', at: args.now, data: { callbackId: id, start: iso(slot.start), end: iso(slot.end), agent: agentId, via: args.via } });
+        await scheduleCallbackJobs(trx, { id, start: slot.start }, args.now);
         await trx('threads').where({ id: thread.id }).update({ updated_at: args.now });
         return { id, ...row, cancelled_at: null, actual_start: null, outcome: null };
       });

@@ -14,7 +14,8 @@ export interface Dossier {
   /** `delivery`: what the provider last reported for an outbound message; absent before any report, and on inbound contacts. */
   contacts: { channel: string; direction: string; at: string; body: string; delivery?: { status: string; errorCode: string | null } }[];
   advice: { at: string; agent: string; text: string }[];
-  callbacks: { start: string; end: string; status: string }[];
+  /** `actualStart` and `outcome`: when the call was placed and how it ended (punctuality), null until then. */
+  callbacks: { start: string; end: string; status: string; agent: string; actualStart: string | null; outcome: string | null }[];
   timeline: { kind: string; at: string; data: unknown }[];
   sla: { firstResponseDue: string | null; resolutionDue: string | null; breached: boolean };
 }
@@ -30,7 +31,7 @@ export async function getDossier(db: DbOrTrx, options: { reference: string; time
     db('advice').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('agent', 'text', 'at'),
     db('timeline_events').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('kind', 'data', 'at'),
     thread.linked_thread_id ? db('threads').where({ id: thread.linked_thread_id }).first('reference') : undefined,
-    db('callbacks').where({ thread_id: thread.id }).orderBy([{ column: 'start' }, { column: 'id' }]).select('start', 'end', 'status'),
+    db('callbacks').where({ thread_id: thread.id }).orderBy([{ column: 'start' }, { column: 'id' }]).select('start', 'end', 'status', 'agent_id', 'actual_start', 'outcome'),
   ]);
   const valuesOf = (kind: string) => identities.filter((identity) => identity.kind === kind).map((identity) => identity.value as string);
 
@@ -51,7 +52,14 @@ export async function getDossier(db: DbOrTrx, options: { reference: string; time
       ...(contact.delivery_status ? { delivery: { status: contact.delivery_status, errorCode: contact.delivery_error_code ?? null } } : {}),
     })),
     advice: advice.map((entry) => ({ at: iso(entry.at), agent: entry.agent, text: entry.text })),
-    callbacks: callbacks.map((callback) => ({ start: iso(Number(callback.start)), end: iso(Number(callback.end)), status: callback.status })),
+    callbacks: callbacks.map((callback) => ({
+      start: iso(Number(callback.start)),
+      end: iso(Number(callback.end)),
+      status: callback.status,
+      agent: callback.agent_id,
+      actualStart: callback.actual_start === null ? null : iso(Number(callback.actual_start)),
+      outcome: callback.outcome ?? null,
+    })),
     timeline: timeline.map((event) => ({ kind: event.kind, at: iso(event.at), data: event.data ? JSON.parse(event.data) : null })),
     sla: {
       firstResponseDue: thread.first_response_due ? iso(thread.first_response_due) : null,

@@ -1,7 +1,7 @@
 import type { DbOrTrx } from './db';
 import type { Channel } from './contact';
 
-export type OutboundPurpose = 'acknowledgement' | 'reply' | 'satisfaction';
+export type OutboundPurpose = 'acknowledgement' | 'reply' | 'satisfaction' | 'callback';
 
 export interface OutboundMessage {
   threadId: number;

@@ -22,6 +22,19 @@ export type TimelineKind =
   /** Slots offered to the customer to choose from: data {starts: epoch ms[], channel}. */
   | 'callback-offered'
   | 'callback-cancelled'
+  /** The customer was told of the booking, or reminded of it: data {callbackId, channels}. */
+  | 'callback-confirmed'
+  | 'callback-reminded'
+  /** The hub rang the agent for a due callback (data {callbackId, attempt, agent, callSid}), or asked them to start it (no phone system). */
+  | 'callback-started'
+  | 'callback-due'
+  /** The customer did not answer; another attempt within the slot: data {callbackId, attempt, at}. */
+  | 'callback-retry'
+  /** Its agent did not answer: another free agent of the team takes it: data {callbackId, from, to, reason}. */
+  | 'callback-reassigned'
+  /** The callback ended: data {callbackId, outcome}. */
+  | 'callback-completed'
+  | 'callback-missed'
   | 'call-transferred'
   | 'call-ended'
   /** A thread handed to another team or agent: data {fromAgent, toTeam, toAgent, note}. */

@@ -1,4 +1,5 @@
 import type { types as SlackTypes } from '@slack/bolt';
+import { DateTime } from 'luxon';
 import type { Language } from '../core/contact';
 import { addressAs, channelLines, issueText, LABELS, promiseLines, shortTime, shorten } from './render-common';
 import type { HandoffSummary } from './summary';
@@ -22,6 +23,8 @@ export const HANDOFF_ACTIONS = {
   resolve: 'handoff_resolve',
 } as const;
 export const HANDOFF_ACTIONS_BLOCK = 'handoff_actions';
+/** The "callback due now" card's one button; its value is the callback id. */
+export const CALLBACK_START_ACTION = 'callback_start';
 export const HANDOFF_STATUS_BLOCK = 'handoff_status';
 
 /**
@@ -103,8 +106,8 @@ export function handoffSlackCard(
   return { text, blocks };
 }
 
-function button(actionId: string, label: string, reference: string, style?: 'primary' | 'danger'): SlackTypes.Button {
-  return { type: 'button', action_id: actionId, text: { type: 'plain_text', text: label }, value: reference, ...(style ? { style } : {}) };
+function button(actionId: string, label: string, value: string, style?: 'primary' | 'danger'): SlackTypes.Button {
+  return { type: 'button', action_id: actionId, text: { type: 'plain_text', text: label }, value, ...(style ? { style } : {}) };
 }
 
 /**
@@ -143,4 +146,27 @@ function adviceBlocks(summary: HandoffSummary, language: Language): SlackBlock[]
   const hidden = lines.length - shown;
   if (hidden > 0) blocks.push({ type: 'context', elements: [mrkdwn(`<${summary.dossierUrl}|${labels.more(hidden)}>`)] });
   return blocks;
+}
+
+/**
+ * "Callback due now" for an agent without a phone system in the hub: when and whom to call, the
+ * handoff summary (without the handoff buttons), and one button that records the start.
+ */
+export function callbackDueCard(
+  summary: HandoffSummary,
+  args: { callbackId: number; phone: string; start: number; timezone: string; language: Language },
+): { text: string; blocks: SlackBlock[] } {
+  const en = args.language === 'en';
+  const at = DateTime.fromMillis(args.start, { zone: args.timezone }).toFormat('HH:mm');
+  const name = addressAs(summary, args.language);
+  const text = fitEscaped(en ? `Callback due now (${at}): ${summary.reference}, ${name}, ${args.phone}` : `Nu terugbellen (${at}): ${summary.reference}, ${name}, ${args.phone}`, 300);
+  const card = handoffSlackCard(summary, { language: args.language, withActions: false });
+  return {
+    text,
+    blocks: [
+      section(en ? `*Callback due now:* ${at}, call *${escapeMrkdwn(args.phone)}*` : `*Nu terugbellen:* ${at}, bel *${escapeMrkdwn(args.phone)}*`),
+      ...card.blocks,
+      { type: 'actions', elements: [button(CALLBACK_START_ACTION, en ? 'I am calling now' : 'Ik bel nu', String(args.callbackId), 'primary')] },
+    ],
+  };
 }

@@ -72,7 +72,7 @@ describe(`callbacks: booking over HTTP (${storeName})`, function () {
     expect(callback.id).to.be.a('number');
     expect(callback.agent).to.be.oneOf(['anna', 'bram']);
     const dossier = (await t.request('GET', `/api/threads/${reference}`)).json;
-    expect(dossier.callbacks).to.deep.equal([{ start: '2026-11-24T14:00:00+01:00', end: '2026-11-24T14:15:00+01:00', status: 'booked' }]);
+    expect(dossier.callbacks).to.deep.equal([{ start: '2026-11-24T14:00:00+01:00', end: '2026-11-24T14:15:00+01:00', status: 'booked', agent: 'anna', actualStart: null, outcome: null }]);
     const event = dossier.timeline.find((entry: { kind: string }) => entry.kind === 'callback-booked');
     expect(event.data).to.deep.equal({ callbackId: callback.id, start: '2026-11-24T14:00:00+01:00', end: '2026-11-24T14:15:00+01:00', agent: callback.agent, via: 'api' });
   });
@@ -147,8 +147,8 @@ describe(`callbacks: booking over HTTP (${storeName})`, function () {
     expect(moved.status, moved.text).to.equal(201);
     const dossier = (await t.request('GET', `/api/threads/${reference}`)).json;
     expect(dossier.callbacks).to.deep.equal([
-      { start: '2026-11-24T14:00:00+01:00', end: '2026-11-24T14:15:00+01:00', status: 'cancelled' },
-      { start: '2026-11-25T10:00:00+01:00', end: '2026-11-25T10:15:00+01:00', status: 'booked' },
+      { start: '2026-11-24T14:00:00+01:00', end: '2026-11-24T14:15:00+01:00', status: 'cancelled', agent: 'anna', actualStart: null, outcome: null },
+      { start: '2026-11-25T10:00:00+01:00', end: '2026-11-25T10:15:00+01:00', status: 'booked', agent: 'anna', actualStart: null, outcome: null },
     ]);
     const kinds = dossier.timeline.map((event: { kind: string }) => event.kind);
     expect(kinds.filter((kind: string) => kind.startsWith('callback-'))).to.deep.equal(['callback-booked', 'callback-cancelled', 'callback-booked']);
@@ -171,7 +171,7 @@ describe(`callbacks: booking over HTTP (${storeName})`, function () {
     expectError(await t.request('DELETE', `/api/threads/${reference}/callbacks/999999`), 404, 'not_found');
     expectError(await t.request('DELETE', `/api/threads/${reference}/callbacks/abc`), 400, 'invalid_request');
     const dossier = (await t.request('GET', `/api/threads/${reference}`)).json;
-    expect(dossier.callbacks).to.deep.equal([{ start: '2026-11-24T14:00:00+01:00', end: '2026-11-24T14:15:00+01:00', status: 'cancelled' }]);
+    expect(dossier.callbacks).to.deep.equal([{ start: '2026-11-24T14:00:00+01:00', end: '2026-11-24T14:15:00+01:00', status: 'cancelled', agent: 'anna', actualStart: null, outcome: null }]);
     expect(dossier.timeline.map((event: { kind: string }) => event.kind)).to.include('callback-cancelled');
     expect((await book(reference, '2026-11-24T14:00:00+01:00')).status).to.equal(201);
   });

@@ -176,7 +176,7 @@ describe(`Twilio voice (${storeName})`, function () {
     expect({ ...row, start: Number(row?.start) }).to.deep.equal({ start: SLOT_1045, status: 'booked', booked_via: 'ivr' });
     expect(await events('callback-requested')).to.deep.equal([{ callSid, phone: CALLER, via: 'voice', slot: '2026-11-24T10:45:00+01:00' }]);
     const dossier = await t.request('GET', `/api/threads/${reference}`);
-    expect(dossier.json.callbacks).to.deep.equal([{ start: '2026-11-24T10:45:00+01:00', end: '2026-11-24T11:00:00+01:00', status: 'booked' }]);
+    expect(dossier.json.callbacks).to.deep.equal([{ start: '2026-11-24T10:45:00+01:00', end: '2026-11-24T11:00:00+01:00', status: 'booked', agent: 'anna', actualStart: null, outcome: null }]);
   });
 
   it('speaks the slots in English, with tomorrow and a weekday for later days', async () => {

@@ -80,8 +80,8 @@ describe('handoff summary', () => {
     const summary = summaryOf(
       dossier({
         callbacks: [
-          { start: '2026-11-24T14:00:00+01:00', end: '2026-11-24T14:15:00+01:00', status: 'cancelled' },
-          { start: '2026-11-25T10:00:00+01:00', end: '2026-11-25T10:15:00+01:00', status: 'booked' },
+          { start: '2026-11-24T14:00:00+01:00', end: '2026-11-24T14:15:00+01:00', status: 'cancelled', agent: 'anna', actualStart: null, outcome: null },
+          { start: '2026-11-25T10:00:00+01:00', end: '2026-11-25T10:15:00+01:00', status: 'booked', agent: 'anna', actualStart: null, outcome: null },
         ],
       }),
     );

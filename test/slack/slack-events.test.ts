@@ -277,7 +277,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       expect(booked.status, booked.text).to.equal(200);
       expect(booked.text).to.equal('');
       const dossier = (await t.request('GET', `/api/threads/${reference}`)).json;
-      expect(dossier.callbacks).to.deep.equal([{ start: '2026-11-24T10:45:00+01:00', end: '2026-11-24T11:00:00+01:00', status: 'booked' }]);
+      expect(dossier.callbacks).to.deep.equal([{ start: '2026-11-24T10:45:00+01:00', end: '2026-11-24T11:00:00+01:00', status: 'booked', agent: 'anna', actualStart: null, outcome: null }]);
       const [dm] = await slack.waitFor('chat.postMessage', 2); // the first is the handoff card
       expect(slack.callsTo('chat.postMessage')[1]?.args).to.include({ channel: 'U0ANNA', text: `Terugbellen voor ${reference} gepland: di 24 nov 10:45.` });
       expect(dm).to.exist;

@@ -6,7 +6,8 @@ import type { HubContext } from '../../context';
 import type { Language } from '../../core/contact';
 import { DomainError } from '../../core/errors';
 import { addAdvice, resolveThread } from '../../core/thread-actions';
-import { escapeMrkdwn, HANDOFF_ACTIONS, handoffSlackCard } from '../../handoff/render-slack';
+import { CALLBACK_START_ACTION, escapeMrkdwn, HANDOFF_ACTIONS, handoffSlackCard } from '../../handoff/render-slack';
+import { startedByAgent } from '../../callbacks/execution';
 import { refreshHandoffCards } from '../../handoff/cards';
 import { acceptHandoff, currentHandoff } from '../../handoff/transfer';
 import { bookCallback, findSlots } from '../../callbacks/booking';
@@ -94,6 +95,20 @@ function registerHandlers(app: App, ctx: HubContext): void {
       ctx.logger.warn({ err: error, reference }, 'accepting a handoff from Slack failed');
       await tellUser(client, { user: body.user.id, channel, text: reasonOf(error) });
     }
+  });
+
+  // "I am calling now" on a due callback's card (a hub without a phone system): records the start for punctuality.
+  app.action<BlockAction<ButtonAction>>(CALLBACK_START_ACTION, async ({ ack, body, action, client }) => {
+    await ack();
+    const agent = agentOf(body.user.id);
+    const channel = body.channel?.id;
+    if (!agent) return tellUser(client, { user: body.user.id, channel, text: notLinked('nl') });
+    const started = await startedByAgent(ctx, { callbackId: Number(action.value), agentId: agent.id });
+    const en = agent.language === 'en';
+    const text = started
+      ? en ? `Call ${started.phone} now (${started.reference}); the start is recorded.` : `Bel nu ${started.phone} (${started.reference}); de start is genoteerd.`
+      : en ? 'This callback was already started or is no longer booked.' : 'Deze terugbelafspraak is al gestart of vervallen.';
+    await tellUser(client, { user: body.user.id, channel, text });
   });
 
   // Add advice and resolve ask the agent for one text; the submission handlers below act on it.

@@ -13,7 +13,7 @@ export interface SlackMessage {
   /** The whole message as plain text, for where blocks cannot go. */
   plainText: string;
   threadId: number | null;
-  purpose: 'handoff' | 'escalation';
+  purpose: 'handoff' | 'escalation' | 'callback';
 }
 
 export interface SlackPosted {

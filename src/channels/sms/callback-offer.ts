@@ -10,6 +10,7 @@ import { DomainError } from '../../core/errors';
 import { deliver } from '../../core/outbound';
 import { recordEvent } from '../../core/timeline';
 import { threadByReference } from '../../core/threads';
+import { render } from '../../views/templates';
 
 /** How many slots a phone menu or an SMS offers: one key each. */
 export const OFFERED_SLOTS = 3;
@@ -62,10 +63,7 @@ function offerText(starts: number[], options: { timezone: string; language: Lang
 }
 
 export function confirmationText(callback: CallbackRecord, options: { timezone: string; language: Language; reference: string }): string {
-  const when = fullSlot(callback.start, options);
-  return options.language === 'en'
-    ? `Your callback is booked: ${when}. An agent will call you then about ${options.reference}.`
-    : `Uw terugbelafspraak staat: ${when}. Een medewerker belt u dan over ${options.reference}.`;
+  return render('callback/confirmation', { language: options.language, format: 'txt' }, { when: fullSlot(callback.start, options), reference: options.reference });
 }
 
 function takenText(language: Language): string {
@@ -79,7 +77,7 @@ function noSlotsText(language: Language): string {
 }
 
 /** The phone number an SMS to the thread's customer goes to: the last one they contacted us from, else their newest. */
-async function smsAddress(db: DbOrTrx, thread: { id: number; customer_id: number }): Promise<string | undefined> {
+export async function smsAddress(db: DbOrTrx, thread: { id: number; customer_id: number }): Promise<string | undefined> {
   const last = await db('contacts')
     .where({ thread_id: thread.id, direction: 'inbound', from_kind: 'phone' })
     .orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }])

@@ -1,19 +1,18 @@
 import { Router } from 'express';
-import type { HubEnv } from '../../config/env';
 import type { HubContext } from '../../context';
 import type { Channel, InboundContact, IngestResult } from '../../core/contact';
 import type { ChannelSender } from '../../core/outbound';
 import { SmsConsentGuard, TwilioSmsSender } from '../sms/twilio-sms-sender';
 import { smsRouter } from '../sms/sms-router';
+import { callbackCallRouter } from '../voice/callback-calls';
 import { voiceRouter } from '../voice/voice-router';
-import { createTwilioAccount } from './client';
+import type { TwilioAccount } from './client';
 import { twilioWebhook } from './webhook';
 
-/** The SMS sender: Twilio when SID, token and number are set, else the one given (the outbox); never to an opted-out number. */
-export function withTwilioSenders(senders: Map<Channel, ChannelSender>, env: HubEnv): Map<Channel, ChannelSender> {
-  const account = createTwilioAccount(env);
+/** The SMS sender: Twilio when the account is configured, else the one given (the outbox); never to an opted-out number. */
+export function withTwilioSenders(senders: Map<Channel, ChannelSender>, account: TwilioAccount | undefined, publicUrl: string): Map<Channel, ChannelSender> {
   const fallback = senders.get('sms');
-  const sms = account ? new TwilioSmsSender({ account, statusCallback: `${env.PUBLIC_URL}/twilio/sms/status` }) : fallback;
+  const sms = account ? new TwilioSmsSender({ account, statusCallback: `${publicUrl}/twilio/sms/status` }) : fallback;
   if (sms) senders.set('sms', new SmsConsentGuard(sms));
   return senders;
 }
@@ -23,6 +22,7 @@ export function twilioRouter(ctx: HubContext, ingest: (contact: InboundContact) 
   const router = Router();
   router.use(twilioWebhook({ authToken: ctx.env.TWILIO_AUTH_TOKEN, publicUrl: ctx.env.PUBLIC_URL }));
   router.use('/sms', smsRouter(ctx, ingest));
+  router.use('/voice/callback', callbackCallRouter(ctx));
   router.use('/voice', voiceRouter(ctx, ingest));
   return router;
 }

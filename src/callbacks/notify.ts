@@ -1,0 +1,39 @@
+import type { Channel, Language } from '../core/contact';
+import type { DbOrTrx } from '../core/db';
+import { deliver, type Senders } from '../core/outbound';
+import type { ThreadRecord } from '../core/threads';
+import { fullSlot, smsAddress, spokenSlot } from '../channels/sms/callback-offer';
+import { render } from '../views/templates';
+import type { CallbackRecord } from './booking';
+
+export type CallbackNotice = 'confirmation' | 'reminder';
+
+/**
+ * Tells the customer about their callback by SMS and, when an address is known, by email, from
+ * `views/callback/`: the confirmation with the full date ("dinsdag 24 november om 14:30"), the
+ * reminder with the day said plainly ("vandaag om 14:30"). `sms: false` leaves the SMS out (a
+ * booking made by SMS was already confirmed in the reply). Returns the channels it went out on;
+ * an opted-out number is skipped by the SMS sender itself, with a note on the timeline.
+ */
+export async function notifyCallback(
+  db: DbOrTrx,
+  senders: Senders,
+  args: { notice: CallbackNotice; callback: CallbackRecord; thread: ThreadRecord; timezone: string; now: number; sms?: boolean },
+): Promise<Channel[]> {
+  const { notice, callback, thread, timezone, now } = args;
+  const language: Language = thread.language === 'en' ? 'en' : 'nl';
+  const when = notice === 'confirmation' ? fullSlot(callback.start, { timezone, language }) : spokenSlot(callback.start, { now, timezone, language });
+  const data = { when, reference: thread.reference };
+  const body = render(`callback/${notice}`, { language, format: 'txt' }, data);
+  const sent: Channel[] = [];
+
+  const phone = args.sms === false ? undefined : await smsAddress(db, thread);
+  if (phone && !(await deliver(db, senders, { threadId: thread.id, channel: 'sms', to: phone, body, purpose: 'callback' }, now)).suppressed) sent.push('sms');
+  const email = await db('identities').where({ customer_id: thread.customer_id, kind: 'email' }).orderBy('id', 'desc').first('value');
+  if (email) {
+    const subject = render(`callback/${notice}-subject`, { language, format: 'txt' }, data);
+    await deliver(db, senders, { threadId: thread.id, channel: 'email', to: email.value, subject, body, purpose: 'callback' }, now);
+    sent.push('email');
+  }
+  return sent;
+}
