@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { HubContext } from '../context';
 import type { Language } from '../core/contact';
 import { isUniqueViolation, type DbOrTrx } from '../core/db';
-import { recordEvent, type TimelineKind } from '../core/timeline';
+import { eventData, recordEvent, type TimelineKind } from '../core/timeline';
 import type { ThreadRecord } from '../core/threads';
 import type { JobHandler } from '../jobs/worker';
 import { offerSlotsBySms, smsAddress } from '../channels/sms/callback-offer';
@@ -24,7 +24,7 @@ export interface AgentDialer {
 
 /** Calls placed for one callback at most: the first, a retry when the customer does not answer, a stand-in agent. */
 export const MAX_CALL_ATTEMPTS = 3;
-/** A customer who did not answer is tried again this much later, if that is still inside the slot. */
+/** A customer who did not answer is tried again once, this much later, if that is still inside the slot. */
 export const RETRY_AFTER_MS = 3 * 60_000;
 
 type ExecutionContext = HubContext;
@@ -129,7 +129,7 @@ export async function customerCallEnded(ctx: ExecutionContext, args: { callbackI
       return { kind: 'completed' };
     }
     const retryAt = now + RETRY_AFTER_MS;
-    if (args.attempt < MAX_CALL_ATTEMPTS && retryAt < callback.end) {
+    if (args.attempt < MAX_CALL_ATTEMPTS && retryAt < callback.end && !(await customerRetried(trx, callback))) {
       await enqueueCallAttempt(trx, { callbackId: callback.id, attempt: args.attempt + 1, at: retryAt }, now);
       await trx('callbacks').where({ id: callback.id }).update({ outcome: 'retry-scheduled' });
       await recordEvent(trx, { threadId: thread.id, kind: 'callback-retry', at: now, data: { callbackId: callback.id, attempt: args.attempt + 1, at: retryAt } });
@@ -185,6 +185,12 @@ export async function startedByAgent(ctx: ExecutionContext, args: { callbackId: 
     await closeCallback(trx, ctx, { callback, status: 'done', outcome: 'started-by-agent', now });
     return { reference: thread.reference, phone };
   });
+}
+
+/** The customer gets one retry per callback. */
+async function customerRetried(trx: Knex.Transaction, callback: CallbackRecord): Promise<boolean> {
+  const retries: { data: string | null }[] = await trx('timeline_events').where({ thread_id: callback.thread_id, kind: 'callback-retry' }).select('data');
+  return retries.some((event) => eventData(event.data).callbackId === callback.id);
 }
 
 /** Another agent takes the booking; false when they were booked at that time meanwhile. */

@@ -55,8 +55,8 @@ export interface RecordedRequest {
 }
 
 /**
- * Stands in for Twilio's REST API (TWILIO_API_URL): refuses what the real API refuses (a
- * missing To/From/Body, a number not in E.164) with Twilio's error JSON, otherwise 201.
+ * Stands in for Twilio's REST API (TWILIO_API_URL), Messages and Calls: refuses what the real API
+ * refuses (a missing To/From/Body or Url, a number not in E.164) with Twilio's error JSON, otherwise 201.
  */
 export class TwilioStandIn {
   readonly requests: RecordedRequest[] = [];
@@ -81,8 +81,16 @@ export class TwilioStandIn {
           reply(400, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status: 400 });
         const expected = `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`;
         if (req.headers.authorization !== expected) return reply(401, { code: 20003, message: 'Authenticate', more_info: 'https://www.twilio.com/docs/errors/20003', status: 401 });
-        if (req.method !== 'POST' || path !== `/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`) return reply(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
         const e164 = /^\+[1-9]\d{6,14}$/;
+        if (req.method === 'POST' && path === `/2010-04-01/Accounts/${ACCOUNT_SID}/Calls.json`) {
+          if (!form.To) return refuse(21201, 'No called number is specified');
+          if (!form.From) return refuse(21213, 'No caller ID is specified');
+          if (!form.Url && !form.Twiml) return refuse(21205, 'Url parameter is required.');
+          if (!e164.test(form.To)) return refuse(21211, `Invalid 'To' Phone Number: ${form.To}`);
+          if (!e164.test(form.From)) return refuse(21212, `Invalid 'From' Phone Number: ${form.From}`);
+          return reply(201, { sid: `CA${randomBytes(16).toString('hex')}`, account_sid: ACCOUNT_SID, to: form.To, from: form.From, status: 'queued', direction: 'outbound-api', api_version: '2010-04-01' });
+        }
+        if (req.method !== 'POST' || path !== `/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`) return reply(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
         if (!form.To) return refuse(21604, "A 'To' phone number is required.");
         if (!form.From) return refuse(21603, "A 'From' phone number is required.");
         if (!form.Body) return refuse(21602, 'Message body is required.');
@@ -114,6 +122,10 @@ export class TwilioStandIn {
 
   messages(): RecordedRequest[] {
     return this.requests.filter((request) => request.path.endsWith('/Messages.json'));
+  }
+
+  calls(): RecordedRequest[] {
+    return this.requests.filter((request) => request.path.endsWith('/Calls.json'));
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import type { InboundContact } from '../../src/core/contact';
 import { CALLBACK_VIEW, SLOT_INPUT } from '../../src/channels/slack/callback-modal';
@@ -6,40 +5,10 @@ import { HANDOFF_ACTIONS } from '../../src/handoff/render-slack';
 import { storeName } from '../helpers/db';
 import { startHub, type TestHub } from '../helpers/hub';
 import { startFakeSlackApi, type FakeSlackApi } from './fake-slack-api';
+import { SECRET, buttonClick, form, interaction, slackHeaders } from './slack-requests';
 
 /** Tuesday 24 November 2026, 10:00 in Amsterdam (the hub's clock; Slack's signature window uses the real one). */
 const TUESDAY_10 = Date.parse('2026-11-24T10:00:00+01:00');
-const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
-
-/** Headers exactly as Slack signs a request: HMAC-SHA256 of "v0:<timestamp>:<raw body>". */
-function slackHeaders(body: string, options: { contentType: string; secret?: string; ageSeconds?: number }): Record<string, string> {
-  const timestamp = String(Math.floor(Date.now() / 1000) - (options.ageSeconds ?? 0));
-  const signature = createHmac('sha256', options.secret ?? SECRET).update(`v0:${timestamp}:${body}`).digest('hex');
-  return { 'content-type': options.contentType, 'x-slack-request-timestamp': timestamp, 'x-slack-signature': `v0=${signature}` };
-}
-
-const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-
-/** An interactivity request: form-encoded with the JSON in `payload`. */
-function interaction(payload: Record<string, unknown>): string {
-  return form({ payload: JSON.stringify(payload) });
-}
-
-function buttonClick(args: { actionId: string; reference: string; user: string; channel: string; ts: string }): string {
-  return interaction({
-    type: 'block_actions',
-    team: { id: 'T0HUB', domain: 'klachtenhub' },
-    user: { id: args.user, username: args.user.toLowerCase(), team_id: 'T0HUB' },
-    api_app_id: 'A0HUB',
-    token: 'legacy-verification-token',
-    container: { type: 'message', message_ts: args.ts, channel_id: args.channel, is_ephemeral: false },
-    trigger_id: '1234567890.0987654321.abcdef',
-    channel: { id: args.channel, name: 'klantenservice' },
-    message: { type: 'message', ts: args.ts, text: 'Overdracht', user: 'U0BOT' },
-    response_url: 'https://hooks.slack.invalid/actions/T0HUB/1/abc',
-    actions: [{ type: 'button', action_id: args.actionId, block_id: 'handoff_actions', value: args.reference, text: { type: 'plain_text', text: 'Aannemen' }, action_ts: '1764000000.1' }],
-  });
-}
 
 function viewSubmission(args: { callbackId: string; reference: string; user: string; text: string }): string {
   return interaction({
@@ -144,7 +113,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
 
     it('an accept click assigns the thread to the clicking agent and updates the card to say so', async () => {
       const { reference, ts } = await transferredThread();
-      const body = buttonClick({ actionId: HANDOFF_ACTIONS.accept, reference, user: 'U0ANNA', channel: 'C0SERVICE', ts });
+      const body = buttonClick({ actionId: HANDOFF_ACTIONS.accept, value: reference, user: 'U0ANNA', channel: 'C0SERVICE', ts });
       const started = Date.now();
       const response = await post(body, slackHeaders(body, { contentType: 'application/x-www-form-urlencoded' }));
       expect(response.status, response.text).to.equal(200);
@@ -161,7 +130,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
     it('a late accept by a second agent leaves the thread with the first and tells the second privately', async () => {
       const { reference, ts } = await transferredThread();
       for (const user of ['U0ANNA', 'U0BRAM']) {
-        const body = buttonClick({ actionId: HANDOFF_ACTIONS.accept, reference, user, channel: 'C0SERVICE', ts });
+        const body = buttonClick({ actionId: HANDOFF_ACTIONS.accept, value: reference, user, channel: 'C0SERVICE', ts });
         expect((await post(body, slackHeaders(body, { contentType: 'application/x-www-form-urlencoded' }))).status).to.equal(200);
         await slack.waitFor(user === 'U0ANNA' ? 'chat.update' : 'chat.postEphemeral');
       }
@@ -176,7 +145,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
 
     it('add advice opens a modal whose submission becomes advice on the thread', async () => {
       const { reference, ts } = await transferredThread();
-      const click = buttonClick({ actionId: HANDOFF_ACTIONS.addAdvice, reference, user: 'U0ANNA', channel: 'C0SERVICE', ts });
+      const click = buttonClick({ actionId: HANDOFF_ACTIONS.addAdvice, value: reference, user: 'U0ANNA', channel: 'C0SERVICE', ts });
       expect((await post(click, slackHeaders(click, { contentType: 'application/x-www-form-urlencoded' }))).status).to.equal(200);
       const [open] = await slack.waitFor('views.open');
       expect(open?.args.trigger_id).to.equal('1234567890.0987654321.abcdef');
@@ -244,7 +213,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
 
     it('resolve opens a modal asking the resolution, and its submission closes the thread', async () => {
       const { reference, ts } = await transferredThread();
-      const click = buttonClick({ actionId: HANDOFF_ACTIONS.resolve, reference, user: 'U0BRAM', channel: 'C0SERVICE', ts });
+      const click = buttonClick({ actionId: HANDOFF_ACTIONS.resolve, value: reference, user: 'U0BRAM', channel: 'C0SERVICE', ts });
       await post(click, slackHeaders(click, { contentType: 'application/x-www-form-urlencoded' }));
       const [open] = await slack.waitFor('views.open');
       expect(open?.args.view.title.text).to.equal('Klacht afsluiten');
@@ -260,7 +229,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
 
     it('book callback opens a modal with the free slots of the thread\'s team, and its submission books one', async () => {
       const { reference, ts } = await transferredThread();
-      const click = buttonClick({ actionId: HANDOFF_ACTIONS.bookCallback, reference, user: 'U0ANNA', channel: 'C0SERVICE', ts });
+      const click = buttonClick({ actionId: HANDOFF_ACTIONS.bookCallback, value: reference, user: 'U0ANNA', channel: 'C0SERVICE', ts });
       const response = await post(click, slackHeaders(click, { contentType: 'application/x-www-form-urlencoded' }));
       expect(response.status, response.text).to.equal(200);
       const [open] = await slack.waitFor('views.open');
@@ -288,7 +257,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       const a = await transferredThread('+31612345671');
       const b = await transferredThread('+31612345672');
       const c = await transferredThread('+31612345673');
-      const click = buttonClick({ actionId: HANDOFF_ACTIONS.bookCallback, reference: b.reference, user: 'U0BRAM', channel: 'C0SERVICE', ts: b.ts });
+      const click = buttonClick({ actionId: HANDOFF_ACTIONS.bookCallback, value: b.reference, user: 'U0BRAM', channel: 'C0SERVICE', ts: b.ts });
       await post(click, slackHeaders(click, { contentType: 'application/x-www-form-urlencoded' }));
       const [open] = await slack.waitFor('views.open');
       const start = slotOptions(open?.args.view)[0]!.value;
@@ -310,7 +279,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
     it('book callback says so when the team has no free time, and a resolved thread cannot book', async () => {
       const { reference, ts } = await transferredThread();
       await t.hub.ctx.db('threads').where({ reference }).update({ team_id: 'opgeheven' }); // a team since removed: no agents
-      const click = buttonClick({ actionId: HANDOFF_ACTIONS.bookCallback, reference, user: 'U0ANNA', channel: 'C0SERVICE', ts });
+      const click = buttonClick({ actionId: HANDOFF_ACTIONS.bookCallback, value: reference, user: 'U0ANNA', channel: 'C0SERVICE', ts });
       await post(click, slackHeaders(click, { contentType: 'application/x-www-form-urlencoded' }));
       const [open] = await slack.waitFor('views.open');
       expect(open?.args.view.submit).to.equal(undefined);
