@@ -11,6 +11,8 @@
  *   BENCH_ROUNDS=5             rounds the phases are split into, alternating sizes (ingest)
  *   BENCH_CALLBACK_AGENTS=50   agents in the team (callbacks)
  *   BENCH_CALLBACK_RUNS=500    measured slot offers (callbacks)
+ *   BENCH_DISPATCH_CALLBACKS=2000  due callbacks placed by 2 hub processes (callback-dispatch, needs PostgreSQL:
+ *   BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test)
  * Quick smoke run: BENCH_SIZES=1000,20000 BENCH_CONTACTS=300 npm run bench
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,13 +20,14 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadHubConfig } from '../src/config/hub-config';
 import { fixed, formatTable, msSince, type Benchmark, type BenchmarkOutcome } from './harness';
+import { callbackDispatchBenchmark } from './callback-dispatch';
 import { callbacksBenchmark } from './callbacks';
 import { ingestBenchmark } from './ingest';
 import { slackAckBenchmark } from './slack-ack';
 import { smsWebhooksBenchmark } from './sms-webhooks';
 
 /** In the order they run. Add new benchmarks here. */
-const BENCHMARKS: Benchmark[] = [ingestBenchmark, callbacksBenchmark, smsWebhooksBenchmark, slackAckBenchmark];
+const BENCHMARKS: Benchmark[] = [ingestBenchmark, callbacksBenchmark, callbackDispatchBenchmark, smsWebhooksBenchmark, slackAckBenchmark];
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS_DIR = join(__dirname, 'results');
