@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { OfferLinks } from './callbacks/offer-link';
 import type { HubEnv } from './config/env';
 import type { HubConfig } from './config/hub-config';
 import type { Db } from './core/db';
@@ -15,6 +16,8 @@ export interface HubContext {
   senders: Senders;
   metrics: HubMetrics;
   logger: Logger;
+  /** Signed links to the callback booking page, for emails. */
+  offerLinks: OfferLinks;
   /** The hub's one clock (epoch ms), so every "now" below comes from one place. */
   clock: () => number;
 }

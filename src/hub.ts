@@ -9,6 +9,7 @@ import { twilioRouter, withTwilioSenders } from './channels/twilio';
 import { createTwilioAccount } from './channels/twilio/client';
 import { TwilioAgentDialer } from './channels/voice/callback-calls';
 import { callbackCallJob, callbackNoticeJob, type AgentDialer } from './callbacks/execution';
+import { OfferLinks } from './callbacks/offer-link';
 import { CALLBACK_CALL_JOB, CALLBACK_CONFIRM_JOB, CALLBACK_REMIND_JOB } from './callbacks/schedule';
 import type { HubEnv } from './config/env';
 import type { HubConfig } from './config/hub-config';
@@ -76,9 +77,11 @@ export class Hub {
       sla: new SlaClock(config),
       senders: withTwilioSenders(outboxSenders(CHANNELS), twilioAccount, options.env.PUBLIC_URL),
       metrics: createMetrics(db),
+      offerLinks: new OfferLinks({ secret: options.env.CALLBACK_LINK_SECRET, publicUrl: options.env.PUBLIC_URL }),
       logger,
       clock: options.clock ?? Date.now,
     };
+    if (ctx.offerLinks.ephemeral) logger.warn('CALLBACK_LINK_SECRET is unset: emailed callback links work only until this process restarts, and only on this instance');
     // One Twilio client for the process: SMS out and the callback calls. Without an account, SMS go to the outbox and callbacks are started from Slack.
     const dialer = twilioAccount && new TwilioAgentDialer({ account: twilioAccount, publicUrl: options.env.PUBLIC_URL });
     return new Hub(ctx, options.runJobs ?? true, dialer);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import type { OfferLinks } from '../callbacks/offer-link';
 import type { HubConfig } from '../config/hub-config';
 import type { Channel, Language } from '../core/contact';
 import { formatPromise } from '../core/format-time';
@@ -28,7 +29,7 @@ interface AcknowledgementThread {
  * Runs as a job so a crash between ingest and sending loses nothing; the messages are written
  * in the job's transaction, so a retried job never sends twice.
  */
-export function acknowledgeJob(deps: { config: HubConfig; senders: Senders; clock: () => number }): JobHandler {
+export function acknowledgeJob(deps: { config: HubConfig; senders: Senders; offerLinks: OfferLinks; clock: () => number }): JobHandler {
   return async (job, trx) => {
     const { threadId } = payloadSchema.parse(job.payload);
     const thread: AcknowledgementThread | undefined = await trx('threads')
@@ -38,7 +39,7 @@ export function acknowledgeJob(deps: { config: HubConfig; senders: Senders; cloc
     if (!thread) throw new Error(`thread ${threadId} not found`);
 
     const now = deps.clock();
-    const messages = await acknowledgementMessages(trx, deps.config, thread);
+    const messages = await acknowledgementMessages(trx, deps.config, thread, deps.offerLinks.linkFor(thread.id, now));
     const sent: OutboundMessage[] = [];
     for (const message of messages) {
       if (!(await deliver(trx, deps.senders, message, now)).suppressed) sent.push(message);
@@ -54,7 +55,8 @@ export function acknowledgeJob(deps: { config: HubConfig; senders: Senders; cloc
   };
 }
 
-async function acknowledgementMessages(trx: Knex.Transaction, config: HubConfig, thread: AcknowledgementThread): Promise<OutboundMessage[]> {
+/** `callbackLink`: the signed page where the customer picks a callback time (in the email only). */
+async function acknowledgementMessages(trx: Knex.Transaction, config: HubConfig, thread: AcknowledgementThread, callbackLink: string): Promise<OutboundMessage[]> {
   const language = thread.language;
   const data = {
     name: thread.name ?? '',
@@ -89,7 +91,7 @@ async function acknowledgementMessages(trx: Knex.Transaction, config: HubConfig,
       channel: 'email',
       to: email,
       subject: render('acknowledgement/email-subject', { language, format: 'txt' }, data),
-      body: render('acknowledgement/email', { language, format: 'txt' }, data),
+      body: render('acknowledgement/email', { language, format: 'txt' }, { ...data, callbackLink }),
       purpose: 'acknowledgement',
     });
   }

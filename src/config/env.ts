@@ -22,6 +22,8 @@ const envSchema = z.object({
   SLACK_API_URL: z.preprocess(unsetWhenEmpty, z.url().optional()),
   SLACK_HANDOFF_CHANNEL: optional,
   SLACK_MANAGERS_CHANNEL: optional,
+  /** Signs the callback booking links in emails; the same value on every hub instance. */
+  CALLBACK_LINK_SECRET: optional,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -3,6 +3,7 @@ import type { HubContext } from '../context';
 import { migrationsCurrent } from '../core/db';
 import { apiAuth } from './api-auth';
 import { callbackSlotsRouter } from './api/callbacks';
+import { callbackOfferPage } from './callback-offer-page';
 import { mergesRouter } from './api/merges';
 import { outboxRouter } from './api/outbox';
 import { threadsRouter } from './api/threads';
@@ -50,6 +51,7 @@ export function createApp(ctx: HubContext, channels: { path: string; router: Rou
   api.use('/merges', mergesRouter(ctx));
   api.use('/callbacks', callbackSlotsRouter(ctx));
   app.use('/api', api);
+  app.use('/callbacks', callbackOfferPage(ctx));
   for (const channel of channels) app.use(channel.path, channel.router);
 
   app.use(notFound);

@@ -15,15 +15,18 @@ const viewsDir = findViewsDir();
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
 /**
- * Renders `views/<name>.<language>.<format>.hbs`. Text templates (SMS, plain mail) are not
- * HTML-escaped, HTML templates are: untrusted values stay text in both.
+ * Renders `views/<name>.<language>.<format>.hbs`, or `views/<name>.<format>.hbs` for a page
+ * whose words come in with the data (one markup for both languages). Text templates (SMS, plain
+ * mail) are not HTML-escaped, HTML templates are: untrusted values stay text in both.
  */
 export function render(name: string, options: { language: Language; format: 'txt' | 'html' }, data: object): string {
-  const file = join(viewsDir, `${name}.${options.language}.${options.format}.hbs`);
-  let template = compiled.get(file);
+  const key = `${name}.${options.language}.${options.format}`;
+  let template = compiled.get(key);
   if (!template) {
+    const perLanguage = join(viewsDir, `${key}.hbs`);
+    const file = existsSync(perLanguage) ? perLanguage : join(viewsDir, `${name}.${options.format}.hbs`);
     template = Handlebars.compile(readFileSync(file, 'utf8'), { noEscape: options.format === 'txt', strict: true });
-    compiled.set(file, template);
+    compiled.set(key, template);
   }
   return template(data).trim();
 }
