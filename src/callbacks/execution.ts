@@ -53,7 +53,8 @@ export function callbackNoticeJob(ctx: ExecutionContext, notice: CallbackNotice)
     const now = ctx.clock();
     // A booking made by SMS was confirmed in the reply to that SMS.
     const sms = !(notice === 'confirmation' && callback.booked_via === 'sms');
-    const channels = await notifyCallback(trx, ctx.senders, { notice, callback, thread, timezone: ctx.config.timezone, now, sms });
+    const bookingLink = ctx.offerLinks.linkFor(thread.id, now);
+    const channels = await notifyCallback(trx, ctx.senders, { notice, callback, thread, timezone: ctx.config.timezone, now, sms, bookingLink });
     await recordEvent(trx, { threadId: thread.id, kind: notice === 'confirmation' ? 'callback-confirmed' : 'callback-reminded', at: now, data: { callbackId, channels } });
   };
 }

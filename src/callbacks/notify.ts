@@ -18,20 +18,24 @@ export type CallbackNotice = 'confirmation' | 'reminder';
 export async function notifyCallback(
   db: DbOrTrx,
   senders: Senders,
-  args: { notice: CallbackNotice; callback: CallbackRecord; thread: ThreadRecord; timezone: string; now: number; sms?: boolean },
+  args: { notice: CallbackNotice; callback: CallbackRecord; thread: ThreadRecord; timezone: string; now: number; sms?: boolean; /** The customer's booking page, for the email. */ bookingLink: string },
 ): Promise<Channel[]> {
   const { notice, callback, thread, timezone, now } = args;
   const language: Language = thread.language === 'en' ? 'en' : 'nl';
   const when = notice === 'confirmation' ? fullSlot(callback.start, { timezone, language }) : spokenSlot(callback.start, { now, timezone, language });
   const data = { when, reference: thread.reference };
-  const body = render(`callback/${notice}`, { language, format: 'txt' }, data);
   const sent: Channel[] = [];
 
+  // By SMS the customer can answer VERZET or AFZEGGEN; by email they get the booking page instead.
   const phone = args.sms === false ? undefined : await smsAddress(db, thread);
-  if (phone && !(await deliver(db, senders, { threadId: thread.id, channel: 'sms', to: phone, body, purpose: 'callback' }, now)).suppressed) sent.push('sms');
+  if (phone) {
+    const body = render(`callback/${notice}`, { language, format: 'txt' }, { ...data, sms: true, link: null });
+    if (!(await deliver(db, senders, { threadId: thread.id, channel: 'sms', to: phone, body, purpose: 'callback' }, now)).suppressed) sent.push('sms');
+  }
   const email = await db('identities').where({ customer_id: thread.customer_id, kind: 'email' }).orderBy('id', 'desc').first('value');
   if (email) {
     const subject = render(`callback/${notice}-subject`, { language, format: 'txt' }, data);
+    const body = render(`callback/${notice}`, { language, format: 'txt' }, { ...data, sms: false, link: args.bookingLink });
     await deliver(db, senders, { threadId: thread.id, channel: 'email', to: email.value, subject, body, purpose: 'callback' }, now);
     sent.push('email');
   }

@@ -54,12 +54,13 @@ describe(`callbacks: kept at the promised time (${storeName})`, function () {
   it('confirms by SMS with the exact day and time, reminds 15 minutes before, and at 10:30 rings the agent, who hears the whisper and is connected', async () => {
     const { reference, callbackId } = await bookedAt1030();
     await at('2026-11-24T10:00:00+01:00');
-    expect(smsBodies().at(-1)).to.equal(`Uw terugbelafspraak staat: dinsdag 24 november om 10:30. Een medewerker belt u dan over ${reference}.`);
+    const change = 'Past het niet? Antwoord VERZET voor een andere tijd of AFZEGGEN om af te zeggen.';
+    expect(smsBodies().at(-1)).to.equal(`Uw terugbelafspraak staat: dinsdag 24 november om 10:30. Een medewerker belt u dan over ${reference}. ${change}`);
 
     await at('2026-11-24T10:14:00+01:00');
     expect(smsBodies().filter((body) => body.startsWith('Herinnering'))).to.deep.equal([]);
     await at('2026-11-24T10:15:00+01:00');
-    expect(smsBodies().at(-1)).to.equal(`Herinnering: een medewerker belt u vandaag om 10:30 over ${reference}. Zorg dat u bereikbaar bent op dit nummer.`);
+    expect(smsBodies().at(-1)).to.equal(`Herinnering: een medewerker belt u vandaag om 10:30 over ${reference}. Zorg dat u bereikbaar bent op dit nummer. ${change}`);
 
     expect(api.calls()).to.have.length(0);
     await at('2026-11-24T10:30:04+01:00');
@@ -155,5 +156,28 @@ describe(`callbacks: kept at the promised time (${storeName})`, function () {
     } finally {
       await slack.close();
     }
+  });
+
+  it('moves a booked callback when the customer texts VERZET and picks a digit, and calls it off on AFZEGGEN', async () => {
+    const { reference } = await bookedAt1030();
+    const text = async (body: string) => {
+      const response = await postTwilio(t, '/twilio/sms', { MessageSid: sid('SM'), AccountSid: ACCOUNT_SID, From: CUSTOMER, To: HUB_NUMBER, Body: body });
+      expect(response.status, response.text).to.equal(200);
+      return response.text;
+    };
+    const offer = await text('verzet');
+    expect(offer).to.match(new RegExp(`<Message>Wanneer mogen we u terugbellen over ${reference}\\? Kies een tijd: 1\\) di 24 nov 10:30`));
+    const moved = await text('2');
+    expect(moved).to.include('<Message>Uw terugbelafspraak staat: dinsdag 24 november om 10:45.');
+    expect((await t.request('GET', `/api/threads/${reference}`)).json.callbacks.map((callback: { start: string; status: string }) => [callback.start, callback.status])).to.deep.equal([
+      ['2026-11-24T10:30:00+01:00', 'cancelled'],
+      ['2026-11-24T10:45:00+01:00', 'booked'],
+    ]);
+
+    expect(await text('Afzeggen.')).to.include('<Message>Uw terugbelafspraak van dinsdag 24 november om 10:45 over');
+    await at('2026-11-24T10:45:00+01:00');
+    expect(api.calls()).to.have.length(0);
+    // Without a booked callback the word is an ordinary message, stored on the thread.
+    expect(await text('AFZEGGEN')).not.to.include('<Message>');
   });
 });

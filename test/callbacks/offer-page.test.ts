@@ -60,6 +60,8 @@ describe(`callbacks: the booking page behind the emailed link (${storeName})`, f
     await t.hub.worker.runDue();
     const confirmation = await t.hub.ctx.db('outbox').where({ channel: 'email', purpose: 'callback' }).first('subject', 'body');
     expect(confirmation).to.deep.include({ subject: `Terugbelafspraak dinsdag 24 november om 10:30 [${reference}]` });
+    // By email the way to change it is the page, not an SMS word.
+    expect(confirmation?.body).to.match(/Wijzigen of afzeggen: https:\/\/hub\.example\.nl\/callbacks\/offer\?token=/).and.not.contain('VERZET');
   });
 
   it('shows a fresh list with a note when the time is no longer free, never an error page; cancels on request', async () => {

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { bookCallback, findSlots, type CallbackRecord } from '../../callbacks/booking';
+import { bookCallback, cancelCallback, findSlots, type CallbackRecord } from '../../callbacks/booking';
 import { rosterFor } from '../../callbacks/roster';
 import type { HubContext } from '../../context';
 import type { Language } from '../../core/contact';
@@ -63,7 +63,7 @@ function offerText(starts: number[], options: { timezone: string; language: Lang
 }
 
 export function confirmationText(callback: CallbackRecord, options: { timezone: string; language: Language; reference: string }): string {
-  return render('callback/confirmation', { language: options.language, format: 'txt' }, { when: fullSlot(callback.start, options), reference: options.reference });
+  return render('callback/confirmation', { language: options.language, format: 'txt' }, { when: fullSlot(callback.start, options), reference: options.reference, sms: true, link: null });
 }
 
 function takenText(language: Language): string {
@@ -149,8 +149,41 @@ export async function answerSlotDigit(ctx: HubContext, args: { from: string; bod
   } catch (error) {
     if (!(error instanceof DomainError && error.code === 'conflict')) throw error;
   }
-  const starts = await slotsForThread(ctx, offer.reference, now);
-  if (starts.length === 0) return `${takenText(offer.language)} ${noSlotsText(offer.language)}`;
-  await recordEvent(ctx.db, { threadId: offer.threadId, kind: 'callback-offered', at: now, data: { starts, channel: 'sms' } });
-  return `${takenText(offer.language)} ${offerText(starts, options)}`;
+  return `${takenText(offer.language)} ${await freshOffer(ctx, offer, now)}`;
+}
+
+/** New slots for the thread, recorded as an SMS offer so that a digit in reply books one; or that none is free. */
+async function freshOffer(ctx: HubContext, thread: { threadId: number; reference: string; language: Language }, now: number): Promise<string> {
+  const starts = await slotsForThread(ctx, thread.reference, now);
+  if (starts.length === 0) return noSlotsText(thread.language);
+  await recordEvent(ctx.db, { threadId: thread.threadId, kind: 'callback-offered', at: now, data: { starts, channel: 'sms' } });
+  return offerText(starts, { timezone: ctx.config.timezone, language: thread.language, reference: thread.reference });
+}
+
+/** Words a customer with a booked callback can text, in either language, as the whole message. */
+const CALLBACK_WORDS: Record<string, 'move' | 'cancel'> = { VERZET: 'move', RESCHEDULE: 'move', AFZEGGEN: 'cancel', 'NO CALLBACK': 'cancel' };
+
+/**
+ * "VERZET" (or RESCHEDULE) from a customer with a booked callback answers with a fresh offer; the
+ * digit they reply books it and so moves the booking. "AFZEGGEN" (or NO CALLBACK) cancels it.
+ * Undefined for anything else, or when the sender has no booked callback: an ordinary message.
+ * (Not CANCEL or STOP: those are opt-out words, which Twilio handles itself.)
+ */
+export async function answerCallbackWord(ctx: HubContext, args: { from: string; body: string }): Promise<string | undefined> {
+  const word = CALLBACK_WORDS[args.body.trim().replace(/[.!]+$/, '').replace(/\s+/g, ' ').toUpperCase()];
+  const phone = word ? normalizePhone(args.from) : undefined;
+  if (!word || !phone) return undefined;
+  const booked: { id: number; start: number; thread_id: number; reference: string; language: string } | undefined = await ctx.db('callbacks')
+    .join('threads', 'threads.id', 'callbacks.thread_id')
+    .join('identities', 'identities.customer_id', 'threads.customer_id')
+    .where({ 'identities.kind': 'phone', 'identities.value': phone, 'threads.status': 'open', 'callbacks.status': 'booked' })
+    .orderBy('callbacks.start')
+    .first('callbacks.id', 'callbacks.start', 'callbacks.thread_id', 'threads.reference', 'threads.language');
+  if (!booked) return undefined;
+  const language: Language = booked.language === 'en' ? 'en' : 'nl';
+  const now = ctx.clock();
+  if (word === 'move') return freshOffer(ctx, { threadId: booked.thread_id, reference: booked.reference, language }, now);
+  await cancelCallback(ctx.db, { reference: booked.reference, id: booked.id, now, timezone: ctx.config.timezone });
+  const when = fullSlot(Number(booked.start), { timezone: ctx.config.timezone, language });
+  return language === 'en' ? `Your callback of ${when} about ${booked.reference} is called off.` : `Uw terugbelafspraak van ${when} over ${booked.reference} is afgezegd.`;
 }

@@ -7,7 +7,7 @@ import type { InboundContact, IngestResult } from '../../core/contact';
 import { recordDeliveryStatus, setSmsConsent, type DeliveryStatus } from '../../core/delivery';
 import { normalizePhone } from '../../core/identity';
 import { sendTwiml } from '../twilio/webhook';
-import { answerSlotDigit } from './callback-offer';
+import { answerCallbackWord, answerSlotDigit } from './callback-offer';
 import { consentKeyword } from './keywords';
 
 const inboundSms = z.object({
@@ -66,8 +66,9 @@ export function smsRouter(ctx: HubContext, ingest: (contact: InboundContact) => 
       at,
       raw: req.body,
     });
-    // A single digit answering a slot offer books that slot; the answer (confirmation or a fresh offer) goes back in the TwiML.
-    const answer = await answerSlotDigit(ctx, { from: form.From, body: form.Body });
+    // A single digit answering a slot offer books that slot; VERZET or AFZEGGEN moves or cancels a
+    // booked callback. The answer (confirmation, a fresh offer) goes back in the TwiML.
+    const answer = (await answerSlotDigit(ctx, { from: form.From, body: form.Body })) ?? (await answerCallbackWord(ctx, { from: form.From, body: form.Body }));
     if (answer) {
       const reply = new twilio.twiml.MessagingResponse();
       reply.message(answer);
