@@ -5,56 +5,22 @@ import { HANDOFF_ACTIONS } from '../../src/handoff/render-slack';
 import { storeName } from '../helpers/db';
 import { startHub, type TestHub } from '../helpers/hub';
 import { startFakeSlackApi, type FakeSlackApi } from './fake-slack-api';
-import { SECRET, buttonClick, form, interaction, slackHeaders } from './slack-requests';
+import { SECRET, buttonClick, form, slackHeaders, viewSubmission } from './slack-requests';
 
 /** Tuesday 24 November 2026, 10:00 in Amsterdam (the hub's clock; Slack's signature window uses the real one). */
 const TUESDAY_10 = Date.parse('2026-11-24T10:00:00+01:00');
 
-function viewSubmission(args: { callbackId: string; reference: string; user: string; text: string }): string {
-  return interaction({
-    type: 'view_submission',
-    team: { id: 'T0HUB', domain: 'klachtenhub' },
-    user: { id: args.user, username: args.user.toLowerCase(), team_id: 'T0HUB' },
-    api_app_id: 'A0HUB',
-    token: 'legacy-verification-token',
-    trigger_id: '1234567890.0987654321.fedcba',
-    view: {
-      id: 'V0VIEW',
-      team_id: 'T0HUB',
-      type: 'modal',
-      callback_id: args.callbackId,
-      private_metadata: args.reference,
-      blocks: [],
-      state: { values: { input: { text: { type: 'plain_text_input', value: args.text } } } },
-      hash: '1764000000.abc',
-      app_id: 'A0HUB',
-      bot_id: 'B0BOT',
-    },
-  });
-}
+/** A submitted add-advice or resolve modal: its one text field. */
+const textSubmission = (args: { callbackId: string; reference: string; user: string; text: string }) =>
+  viewSubmission({ ...args, values: { input: { text: { type: 'plain_text_input', value: args.text } } } });
 
-function slotSubmission(args: { reference: string; user: string; start: string }): string {
-  return interaction({
-    type: 'view_submission',
-    team: { id: 'T0HUB', domain: 'klachtenhub' },
-    user: { id: args.user, username: args.user.toLowerCase(), team_id: 'T0HUB' },
-    api_app_id: 'A0HUB',
-    token: 'legacy-verification-token',
-    trigger_id: '1234567890.0987654321.slot',
-    view: {
-      id: 'V0VIEW',
-      team_id: 'T0HUB',
-      type: 'modal',
-      callback_id: CALLBACK_VIEW,
-      private_metadata: args.reference,
-      blocks: [],
-      state: { values: { [SLOT_INPUT.block]: { [SLOT_INPUT.action]: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: 'x' }, value: args.start } } } } },
-      hash: '1764000000.abc',
-      app_id: 'A0HUB',
-      bot_id: 'B0BOT',
-    },
+/** A submitted book-callback modal: the chosen slot's start (epoch ms) in the select. */
+const slotSubmission = (args: { reference: string; user: string; start: string }) =>
+  viewSubmission({
+    ...args,
+    callbackId: CALLBACK_VIEW,
+    values: { [SLOT_INPUT.block]: { [SLOT_INPUT.action]: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: 'x' }, value: args.start } } } },
   });
-}
 
 /** The options of the modal's slot select. */
 function slotOptions(view: any): { text: { type: string; text: string }; value: string }[] {
@@ -152,7 +118,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       expect(open?.args.view.private_metadata).to.equal(reference);
       expect(open?.args.view.title.text).to.equal('Advies toevoegen');
 
-      const submit = viewSubmission({ callbackId: open?.args.view.callback_id, reference, user: 'U0ANNA', text: 'Nieuwe SIM-kaart opgestuurd' });
+      const submit = textSubmission({ callbackId: open?.args.view.callback_id, reference, user: 'U0ANNA', text: 'Nieuwe SIM-kaart opgestuurd' });
       const response = await post(submit, slackHeaders(submit, { contentType: 'application/x-www-form-urlencoded' }));
       expect(response.status, response.text).to.equal(200);
       let advice: { agent: string; text: string }[] = [];
@@ -177,7 +143,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
         return JSON.stringify(update?.args.blocks);
       };
 
-      const submit = viewSubmission({ callbackId: 'handoff_add_advice_modal', reference, user: 'U0ANNA', text: 'Nieuwe SIM-kaart opgestuurd' });
+      const submit = textSubmission({ callbackId: 'handoff_add_advice_modal', reference, user: 'U0ANNA', text: 'Nieuwe SIM-kaart opgestuurd' });
       expect((await post(submit, slackHeaders(submit, { contentType: 'application/x-www-form-urlencoded' }))).status).to.equal(200);
       expect(await nextCardUpdate()).to.contain('Toestel herstarten').and.contain('Nieuwe SIM-kaart opgestuurd');
 
@@ -198,7 +164,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       const { reference } = await transferredThread();
       // The modals' callback ids, as the add-advice and resolve tests above read them from views.open.
       const submit = async (callbackId: string, user: string, text: string) => {
-        const body = viewSubmission({ callbackId, reference, user, text });
+        const body = textSubmission({ callbackId, reference, user, text });
         return (await post(body, slackHeaders(body, { contentType: 'application/x-www-form-urlencoded' }))).json;
       };
 
@@ -217,7 +183,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       await post(click, slackHeaders(click, { contentType: 'application/x-www-form-urlencoded' }));
       const [open] = await slack.waitFor('views.open');
       expect(open?.args.view.title.text).to.equal('Klacht afsluiten');
-      const submit = viewSubmission({ callbackId: open?.args.view.callback_id, reference, user: 'U0BRAM', text: 'Toestel vervangen' });
+      const submit = textSubmission({ callbackId: open?.args.view.callback_id, reference, user: 'U0BRAM', text: 'Toestel vervangen' });
       expect((await post(submit, slackHeaders(submit, { contentType: 'application/x-www-form-urlencoded' }))).status).to.equal(200);
       let status = 'open';
       for (let attempt = 0; attempt < 50 && status !== 'resolved'; attempt++) {

@@ -17,13 +17,20 @@ export function interaction(payload: Record<string, unknown>): string {
   return form({ payload: JSON.stringify(payload) });
 }
 
+/** Who acts, as every interaction payload says it. */
+function actor(user: string): Record<string, unknown> {
+  return {
+    team: { id: 'T0HUB', domain: 'klachtenhub' },
+    user: { id: user, username: user.toLowerCase(), team_id: 'T0HUB' },
+    api_app_id: 'A0HUB',
+    token: 'legacy-verification-token',
+  };
+}
+
 export function buttonClick(args: { actionId: string; value: string; user: string; channel: string; ts: string }): string {
   return interaction({
     type: 'block_actions',
-    team: { id: 'T0HUB', domain: 'klachtenhub' },
-    user: { id: args.user, username: args.user.toLowerCase(), team_id: 'T0HUB' },
-    api_app_id: 'A0HUB',
-    token: 'legacy-verification-token',
+    ...actor(args.user),
     container: { type: 'message', message_ts: args.ts, channel_id: args.channel, is_ephemeral: false },
     trigger_id: '1234567890.0987654321.abcdef',
     channel: { id: args.channel, name: 'klantenservice' },
@@ -33,3 +40,23 @@ export function buttonClick(args: { actionId: string; value: string; user: strin
   });
 }
 
+/** A submitted modal (`private_metadata` the thread reference) with its input values. */
+export function viewSubmission(args: { callbackId: string; reference: string; user: string; values: Record<string, unknown> }): string {
+  return interaction({
+    type: 'view_submission',
+    ...actor(args.user),
+    trigger_id: '1234567890.0987654321.fedcba',
+    view: {
+      id: 'V0VIEW',
+      team_id: 'T0HUB',
+      type: 'modal',
+      callback_id: args.callbackId,
+      private_metadata: args.reference,
+      blocks: [],
+      state: { values: args.values },
+      hash: '1764000000.abc',
+      app_id: 'A0HUB',
+      bot_id: 'B0BOT',
+    },
+  });
+}
