@@ -73,7 +73,8 @@ export function callbackCallJob(ctx: ExecutionContext, dialer: AgentDialer | und
     const thread = await threadOf(trx, callback);
     const now = ctx.clock();
     if (thread.status !== 'open') return closeCallback(trx, ctx, { callback, status: 'cancelled', outcome: 'thread-resolved', now });
-    if (!(await smsAddress(trx, thread))) return closeCallback(trx, ctx, { callback, status: 'missed', outcome: 'no-phone', now });
+    const phone = await smsAddress(trx, thread);
+    if (!phone) return closeCallback(trx, ctx, { callback, status: 'missed', outcome: 'no-phone', now });
     const agent = ctx.config.agents.find((candidate) => candidate.id === callback.agent_id);
 
     if (dialer && agent?.phone) {
@@ -92,7 +93,6 @@ export function callbackCallJob(ctx: ExecutionContext, dialer: AgentDialer | und
     }
     const language: Language = agent?.language ?? 'nl';
     const summary = await currentHandoff({ ...ctx, db: trx }, { reference: thread.reference, now });
-    const phone = (await smsAddress(trx, thread)) as string;
     const card = callbackDueCard(summary, { callbackId, phone, start: callback.start, timezone: ctx.config.timezone, language });
     await poster.post(trx, { channel, ...card, plainText: `${card.text}\n\n${handoffPlainText(summary, language)}`, threadId: thread.id, purpose: 'callback' }, now);
     await trx('callbacks').where({ id: callbackId }).update({ outcome: 'awaiting-agent' });
@@ -181,9 +181,10 @@ export async function startedByAgent(ctx: ExecutionContext, args: { callbackId: 
     const thread = await threadOf(trx, callback);
     const phone = await smsAddress(trx, thread);
     if (!phone) return undefined;
+    await closeCallback(trx, ctx, { callback, status: 'done', outcome: 'started-by-agent', now });
+    // Whoever pressed start made the call; no longer booked, so the one-booking-per-agent index is not in the way.
     await trx('callbacks').where({ id: callback.id }).update({ actual_start: now, agent_id: args.agentId });
     ctx.metrics.callbackLateness.observe((now - callback.start) / 1000);
-    await closeCallback(trx, ctx, { callback, status: 'done', outcome: 'started-by-agent', now });
     return { reference: thread.reference, phone };
   });
 }
