@@ -13,11 +13,22 @@ export interface Identity {
 
 const DEFAULT_COUNTRY: CountryCode = 'NL';
 
+/** Numbers already parsed, by input and country: the same few numbers text and call again and again. */
+const parsedPhones = new Map<string, string | null>();
+const PARSED_PHONES_KEPT = 10_000;
+
 /** "06 12345678", "+31 6 1234 5678" and "0031612345678" are all "+31612345678". */
 export function normalizePhone(input: string, defaultCountry: CountryCode = DEFAULT_COUNTRY): string | undefined {
-  const cleaned = input.trim().replace(/^00/, '+');
-  const parsed = parsePhoneNumberFromString(cleaned, defaultCountry);
-  return parsed?.isPossible() ? parsed.number : undefined;
+  const key = `${defaultCountry}:${input}`;
+  let e164 = parsedPhones.get(key);
+  if (e164 === undefined) {
+    const parsed = parsePhoneNumberFromString(input.trim().replace(/^00/, '+'), defaultCountry);
+    e164 = parsed?.isPossible() ? parsed.number : null;
+    // Parsing is the costly part of an SMS webhook after the database; a bounded memo of a pure function.
+    if (parsedPhones.size >= PARSED_PHONES_KEPT) parsedPhones.delete(parsedPhones.keys().next().value as string);
+    parsedPhones.set(key, e164);
+  }
+  return e164 ?? undefined;
 }
 
 /** SMS only reaches mobiles: a call from a fixed line is acknowledged by email or not at all. */

@@ -18,15 +18,21 @@ export function createApp(ctx: HubContext, channels: { path: string; router: Rou
   app.disable('x-powered-by');
   app.set('trust proxy', false);
 
-  app.use((req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      // Path only: query strings may carry tokens (chat EventSource) and must not reach the log.
-      ctx.logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+  // Webhook answers and API JSON are never revalidated by their callers: no ETag hashing per response.
+  app.set('etag', false);
+
+  // Timing every request costs a listener per response: only where it will be logged.
+  if (ctx.logger.isLevelEnabled('debug')) {
+    app.use((req, res, next) => {
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        // Path only: query strings may carry tokens (the callback booking link) and must not reach the log.
+        ctx.logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      });
+      next();
     });
-    next();
-  });
+  }
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
