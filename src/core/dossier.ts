@@ -24,15 +24,21 @@ export interface Dossier {
 export async function getDossier(db: DbOrTrx, options: { reference: string; timezone: string; now: number }): Promise<Dossier> {
   const thread = await threadByReference(db, options.reference);
   const iso = (at: number) => toIso(at, options.timezone);
-  const [customer, identities, contacts, advice, timeline, linked, callbacks] = await Promise.all([
-    db('customers').where({ id: thread.customer_id }).first('id', 'name'),
-    db('identities').where({ customer_id: thread.customer_id }).orderBy('id').select('kind', 'value'),
-    db('contacts').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('channel', 'direction', 'at', 'body', 'delivery_status', 'delivery_error_code'),
-    db('advice').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('agent', 'text', 'at'),
-    db('timeline_events').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('kind', 'data', 'at'),
-    thread.linked_thread_id ? db('threads').where({ id: thread.linked_thread_id }).first('reference') : undefined,
-    db('callbacks').where({ thread_id: thread.id }).orderBy([{ column: 'start' }, { column: 'id' }]).select('start', 'end', 'status', 'agent_id', 'actual_start', 'outcome'),
-  ]);
+  // One query after another, not Promise.all: inside a transaction (a job building a handoff card)
+  // they share one connection, and PostgreSQL's client takes one query at a time.
+  const customer = await db('customers').where({ id: thread.customer_id }).first('id', 'name');
+  const identities = await db('identities').where({ customer_id: thread.customer_id }).orderBy('id').select('kind', 'value');
+  const contacts = await db('contacts')
+    .where({ thread_id: thread.id })
+    .orderBy([{ column: 'at' }, { column: 'id' }])
+    .select('channel', 'direction', 'at', 'body', 'delivery_status', 'delivery_error_code');
+  const advice = await db('advice').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('agent', 'text', 'at');
+  const timeline = await db('timeline_events').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('kind', 'data', 'at');
+  const linked = thread.linked_thread_id ? await db('threads').where({ id: thread.linked_thread_id }).first('reference') : undefined;
+  const callbacks = await db('callbacks')
+    .where({ thread_id: thread.id })
+    .orderBy([{ column: 'start' }, { column: 'id' }])
+    .select('start', 'end', 'status', 'agent_id', 'actual_start', 'outcome');
   const valuesOf = (kind: string) => identities.filter((identity) => identity.kind === kind).map((identity) => identity.value as string);
 
   return {
