@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import pino, { type Logger } from 'pino';
 import { acknowledgeJob } from './acknowledgements/acknowledge-job';
+import { withSmtpSender } from './channels/email';
 import { outboxSenders } from './channels/outbox/outbox-sender';
 import { slackRouter } from './channels/slack/slack-app';
 import { twilioRouter, withTwilioSenders } from './channels/twilio';
@@ -75,7 +76,7 @@ export class Hub {
       config,
       db,
       sla: new SlaClock(config),
-      senders: withTwilioSenders(outboxSenders(CHANNELS), twilioAccount, options.env.PUBLIC_URL),
+      senders: withTwilioSenders(withSmtpSender(outboxSenders(CHANNELS), options.env), twilioAccount, options.env.PUBLIC_URL),
       metrics: createMetrics(db),
       offerLinks: new OfferLinks({ secret: options.env.CALLBACK_LINK_SECRET, publicUrl: options.env.PUBLIC_URL }),
       logger,

@@ -22,6 +22,10 @@ const envSchema = z.object({
   SLACK_API_URL: z.preprocess(unsetWhenEmpty, z.url().optional()),
   SLACK_HANDOFF_CHANNEL: optional,
   SLACK_MANAGERS_CHANNEL: optional,
+  /** nodemailer connection URL, e.g. smtps://user:pass@smtp.example.nl:465; without it email goes to the outbox. */
+  SMTP_URL: optional,
+  /** Sender of every email, e.g. "Klantenservice <klachten@example.nl>"; required with SMTP_URL. */
+  MAIL_FROM: optional,
   /** Signs the callback booking links in emails; the same value on every hub instance. */
   CALLBACK_LINK_SECRET: optional,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -37,5 +41,6 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): HubEnv {
     throw new ConfigError(`invalid environment:\n${problems}`);
   }
   const env = result.data;
+  if (env.SMTP_URL && !env.MAIL_FROM) throw new ConfigError('invalid environment:\n  MAIL_FROM: required when SMTP_URL is set (the sender of every email)');
   return { ...env, PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '') };
 }

@@ -1,0 +1,109 @@
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { storeName } from '../helpers/db';
+import { startHub, type TestHub } from '../helpers/hub';
+
+const TUESDAY_10 = Date.parse('2026-11-24T10:00:00+01:00');
+const CUSTOMER_MAIL = '<CAF9x1@mail.gmail.com>';
+
+/** A real SMTP server on a free port that keeps what it receives, parsed, and refuses one address. */
+async function startSmtp(): Promise<{ url: string; received: { to: string[]; mail: ParsedMail }[]; close: () => Promise<void> }> {
+  const received: { to: string[]; mail: ParsedMail }[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onRcptTo(address, _session, callback) {
+      if (address.address === 'bounce@example.nl') return callback(Object.assign(new Error('550 mailbox unavailable'), { responseCode: 550 }));
+      callback();
+    },
+    onData(stream, session, callback) {
+      simpleParser(stream).then((mail) => {
+        received.push({ to: session.envelope.rcptTo.map((rcpt) => rcpt.address), mail });
+        callback();
+      }, callback);
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return { url: `smtp://127.0.0.1:${port}`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe(`email out over SMTP (${storeName})`, function () {
+  let t: TestHub;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+
+  beforeEach(async () => {
+    smtp = await startSmtp();
+    t = await startHub({ now: TUESDAY_10, env: { SMTP_URL: smtp.url, MAIL_FROM: 'Klantenservice <klachten@hub.example.nl>' } });
+  });
+  afterEach(async () => {
+    await t?.stop();
+    await smtp.close();
+  });
+
+  async function emailComplaint(from = 'els@example.nl'): Promise<string> {
+    const { reference } = await t.hub.ingest({
+      channel: 'email',
+      providerId: CUSTOMER_MAIL,
+      messageId: CUSTOMER_MAIL,
+      inReplyTo: [],
+      from: { kind: 'email', value: from },
+      name: 'Els Jansen',
+      subject: 'Pakket beschadigd',
+      body: 'Mijn pakket kwam beschadigd aan.',
+      at: TUESDAY_10,
+    });
+    return reference;
+  }
+
+  it('acknowledges an email complaint by SMTP: our own Message-ID, In-Reply-To and References to her mail, the reference in the subject, Auto-Submitted', async () => {
+    const reference = await emailComplaint();
+    await t.hub.worker.runDue();
+    expect(smtp.received).to.have.length(1);
+    const [{ to, mail }] = smtp.received as [{ to: string[]; mail: ParsedMail }];
+    expect(to).to.deep.equal(['els@example.nl']);
+    expect(mail.from?.value).to.deep.equal([{ name: 'Klantenservice', address: 'klachten@hub.example.nl' }]);
+    expect(mail.subject).to.contain(reference);
+    expect(mail.messageId).to.match(/^<[0-9a-f-]{36}@hub\.example\.nl>$/);
+    expect(mail.inReplyTo).to.equal(CUSTOMER_MAIL);
+    expect(mail.references).to.equal(CUSTOMER_MAIL);
+    expect(mail.headers.get('auto-submitted')).to.equal('auto-replied');
+    expect(mail.text).to.contain(reference);
+    // Her reply to our acknowledgement finds the thread by its In-Reply-To.
+    const reply = await t.hub.ingest({ channel: 'email', providerId: '<CAF9x2@mail.gmail.com>', messageId: '<CAF9x2@mail.gmail.com>', inReplyTo: [mail.messageId as string], from: { kind: 'email', value: 'els@example.nl' }, subject: 'Re: iets', body: 'Nog een foto', at: TUESDAY_10 + 60_000 });
+    expect(reply).to.include({ outcome: 'joined', matchedBy: 'reply-headers', reference });
+    expect(await t.hub.ctx.db('outbox').select('id')).to.deep.equal([]);
+  });
+
+  it("sends an agent's reply as a person's mail in the same conversation: no Auto-Submitted, References growing", async () => {
+    const reference = await emailComplaint();
+    await t.hub.worker.runDue();
+    const acknowledgement = smtp.received[0]?.mail.messageId as string;
+    const sent = await t.request('POST', `/api/threads/${reference}/replies`, { body: { agent: 'anna', text: 'Wij sturen een nieuw exemplaar.' } });
+    expect(sent.status, sent.text).to.equal(201);
+    const mail = smtp.received[1]?.mail;
+    expect(mail?.headers.has('auto-submitted')).to.equal(false);
+    expect(mail?.subject).to.contain(reference);
+    expect(mail?.inReplyTo).to.equal(CUSTOMER_MAIL);
+    expect(mail?.references).to.deep.equal([CUSTOMER_MAIL, acknowledgement]);
+    expect(mail?.text).to.contain('Wij sturen een nieuw exemplaar.');
+  });
+
+  it('leaves nothing recorded as sent when the SMTP server refuses the address, and the job tries again later', async () => {
+    await emailComplaint('bounce@example.nl');
+    await t.hub.worker.runDue();
+    expect(smtp.received).to.have.length(0);
+    expect(await t.hub.ctx.db('contacts').where({ direction: 'outbound' }).select('id')).to.deep.equal([]);
+    const job = await t.hub.ctx.db('jobs').where({ kind: 'acknowledge' }).first('state', 'attempts', 'last_error');
+    expect(job).to.include({ state: 'queued', attempts: 1 });
+    expect(job.last_error).to.match(/550/);
+  });
+
+  it('refuses to start with SMTP_URL but no MAIL_FROM', async () => {
+    const { readEnv } = await import('../../src/config/env');
+    expect(() => readEnv({ SMTP_URL: smtp.url })).to.throw(/MAIL_FROM: required when SMTP_URL is set/);
+  });
+});
