@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import pino, { type Logger } from 'pino';
 import { acknowledgeJob } from './acknowledgements/acknowledge-job';
-import { withSmtpSender } from './channels/email';
+import { mailboxWatcher, withSmtpSender } from './channels/email';
+import type { MailboxWatcher } from './channels/email/mailbox-watcher';
+import { attachmentRefusedJob } from './acknowledgements/attachment-refused-job';
 import { outboxSenders } from './channels/outbox/outbox-sender';
 import { slackRouter } from './channels/slack/slack-app';
 import { twilioRouter, withTwilioSenders } from './channels/twilio';
@@ -17,7 +19,7 @@ import type { HubConfig } from './config/hub-config';
 import type { HubContext } from './context';
 import { CHANNELS, type InboundContact, type IngestResult } from './core/contact';
 import { migrateToLatest, openDb } from './core/db';
-import { ACKNOWLEDGE_JOB, ESCALATE_JOB, ingestContact } from './core/ingest';
+import { ACKNOWLEDGE_JOB, ATTACHMENT_REFUSED_JOB, ESCALATE_JOB, ingestContact } from './core/ingest';
 import { escalateJob } from './escalation/escalate-job';
 import { SlaClock } from './core/sla';
 import { createApp } from './http/app';
@@ -38,6 +40,8 @@ export interface HubOptions {
 export class Hub {
   readonly app: Express;
   readonly worker: JobWorker;
+  /** The complaints mailbox's reader, when IMAP is configured. */
+  readonly mailbox?: MailboxWatcher;
   private server?: Server;
 
   private constructor(
@@ -45,13 +49,19 @@ export class Hub {
     private readonly runJobs: boolean,
     dialer: AgentDialer | undefined,
   ) {
-    this.app = createApp(ctx, [
-      { path: '/twilio', router: twilioRouter(ctx, (contact) => this.ingest(contact)) },
-      // Bolt reads the raw body itself to check the signature: no body parser may run before it.
-      { path: '/slack', router: slackRouter(ctx) },
-    ]);
+    this.mailbox = mailboxWatcher(ctx, (contact) => this.ingest(contact));
+    this.app = createApp(
+      ctx,
+      [
+        { path: '/twilio', router: twilioRouter(ctx, (contact) => this.ingest(contact)) },
+        // Bolt reads the raw body itself to check the signature: no body parser may run before it.
+        { path: '/slack', router: slackRouter(ctx) },
+      ],
+      () => (this.mailbox ? { mailbox: this.mailbox.status() } : {}),
+    );
     const handlers = new Map<string, JobHandler>([
       [ACKNOWLEDGE_JOB, acknowledgeJob(ctx)],
+      [ATTACHMENT_REFUSED_JOB, attachmentRefusedJob(ctx)],
       [ESCALATE_JOB, escalateJob(ctx)],
       [CALLBACK_CONFIRM_JOB, callbackNoticeJob(ctx, 'confirmation')],
       [CALLBACK_REMIND_JOB, callbackNoticeJob(ctx, 'reminder')],
@@ -103,10 +113,12 @@ export class Hub {
       server.once('error', reject);
     });
     if (this.runJobs) this.worker.start();
+    this.mailbox?.start();
     return (server.address() as AddressInfo).port;
   }
 
   async stop(): Promise<void> {
+    await this.mailbox?.stop();
     await this.worker.stop();
     const server = this.server;
     if (server) {

@@ -22,6 +22,14 @@ const envSchema = z.object({
   SLACK_API_URL: z.preprocess(unsetWhenEmpty, z.url().optional()),
   SLACK_HANDOFF_CHANNEL: optional,
   SLACK_MANAGERS_CHANNEL: optional,
+  /** The mailbox complaints arrive in; the hub reads it when IMAP_HOST is set. */
+  IMAP_HOST: optional,
+  IMAP_PORT: z.preprocess(unsetWhenEmpty, z.coerce.number().int().min(1).max(65535).optional()),
+  IMAP_USER: optional,
+  IMAP_PASSWORD: optional,
+  /** TLS from the first byte (port 993), the default; "false" for a plain connection (a local test server). */
+  IMAP_TLS: z.preprocess(unsetWhenEmpty, z.enum(['true', 'false']).default('true')).transform((value) => value === 'true'),
+  IMAP_MAILBOX: z.preprocess(unsetWhenEmpty, z.string().min(1).default('INBOX')),
   /** nodemailer connection URL, e.g. smtps://user:pass@smtp.example.nl:465; without it email goes to the outbox. */
   SMTP_URL: optional,
   /** Sender of every email, e.g. "Klantenservice <klachten@example.nl>"; required with SMTP_URL. */
@@ -41,6 +49,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): HubEnv {
     throw new ConfigError(`invalid environment:\n${problems}`);
   }
   const env = result.data;
+  if (env.IMAP_HOST && !(env.IMAP_USER && env.IMAP_PASSWORD)) throw new ConfigError('invalid environment:\n  IMAP_USER, IMAP_PASSWORD: required when IMAP_HOST is set');
   if (env.SMTP_URL && !env.MAIL_FROM) throw new ConfigError('invalid environment:\n  MAIL_FROM: required when SMTP_URL is set (the sender of every email)');
   return { ...env, PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '') };
 }

@@ -24,9 +24,26 @@ export interface InboundContact {
   messageId?: string;
   inReplyTo?: string[];
   category?: string;
+  /** Files sent with it (email); one without `content` was over the size limit and is kept as metadata. */
+  attachments?: InboundAttachment[];
+  /**
+   * Why no person wrote it (an out-of-office, a mailing list): it is stored like any contact,
+   * but never acknowledged, so two automatic systems cannot answer each other forever (RFC 3834).
+   */
+  automatic?: string;
   /** When the provider received it (epoch ms). */
   at: number;
   raw?: unknown;
+}
+
+/** Attachments above this are kept as name, type and size only, and the customer is told. */
+export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+
+export interface InboundAttachment {
+  filename: string;
+  contentType: string;
+  size: number;
+  content?: Buffer;
 }
 
 export type MatchedBy = 'reference' | 'reply-headers' | 'identity';

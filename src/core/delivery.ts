@@ -134,3 +134,31 @@ export async function setSmsConsent(db: Db, args: { phone: string; optedOut: boo
 export async function recordSuppressed(db: DbOrTrx, args: { threadId: number; to: string; purpose: string; at: number }): Promise<void> {
   await recordEvent(db, { threadId: args.threadId, kind: 'sms-suppressed', at: args.at, data: { to: args.to, purpose: args.purpose, reason: 'opted-out' } });
 }
+
+/**
+ * A delivery report (bounce) for mail the hub sent: the outbound contacts it names become
+ * undelivered, with the report's status code (e.g. "5.1.1", no such mailbox), and the thread
+ * shows it. Returns how many of our messages it was about; a report about none is not ours.
+ */
+export async function recordEmailBounce(db: Db, args: { messageIds: string[]; status: string | undefined; at: number }): Promise<number> {
+  if (args.messageIds.length === 0) return 0;
+  return db.transaction(async (trx) => {
+    const contacts: { id: number; thread_id: number; message_id: string; delivery_status: DeliveryStatus | null }[] = await trx('contacts')
+      .where({ channel: 'email', direction: 'outbound' })
+      .whereIn('message_id', args.messageIds)
+      .select('id', 'thread_id', 'message_id', 'delivery_status');
+    for (const contact of contacts) {
+      if (contact.delivery_status === 'undelivered') continue;
+      await trx('contacts')
+        .where({ id: contact.id })
+        .update({ delivery_status: 'undelivered', delivery_error_code: args.status ?? null, delivery_updated_at: args.at });
+      await recordEvent(trx, {
+        threadId: contact.thread_id,
+        kind: 'delivery-failed',
+        at: args.at,
+        data: { channel: 'email', messageId: contact.message_id, status: 'undelivered', errorCode: args.status ?? null },
+      });
+    }
+    return contacts.length;
+  });
+}

@@ -10,6 +10,8 @@ import { recordEvent } from './timeline';
 export const ACKNOWLEDGE_JOB = 'acknowledge';
 /** Checks a thread's promise when it falls due and tells the managers when it was broken. */
 export const ESCALATE_JOB = 'escalate';
+/** Tells the customer which attachments were too large to keep. */
+export const ATTACHMENT_REFUSED_JOB = 'attachment-refused';
 
 export interface IngestDeps {
   db: Db;
@@ -83,6 +85,7 @@ async function ingestInTransaction(trx: Knex.Transaction, deps: IngestDeps, cont
 
   const thread = placement.kind === 'join' ? placement.thread : await openThread(trx, deps.sla, { contact, customerId, placement });
   const contactId = await insertContact(trx, thread.id, contact, from);
+  await storeAttachments(trx, { threadId: thread.id, contactId, contact });
 
   for (const note of notes) await recordEvent(trx, { threadId: thread.id, kind: note.kind, at: contact.at, data: note.data });
   await attachIdentities(trx, { customerId, threadId: thread.id, identities, owners, at: contact.at });
@@ -185,7 +188,11 @@ async function openThread(
     await recordEvent(trx, { threadId, kind: 'thread-linked', at: contact.at, data: { reference: linked.reference, reason } });
     await recordEvent(trx, { threadId: linked.id, kind: 'thread-linked', at: contact.at, data: { reference, reason } });
   }
-  await enqueueJob(trx, { kind: ACKNOWLEDGE_JOB, payload: { threadId }, runAt: contact.at, dedupeKey: `${ACKNOWLEDGE_JOB}:${threadId}` }, contact.at);
+  if (contact.automatic) {
+    await recordEvent(trx, { threadId, kind: 'acknowledgement-withheld', at: contact.at, data: { reason: contact.automatic } });
+  } else {
+    await enqueueJob(trx, { kind: ACKNOWLEDGE_JOB, payload: { threadId }, runAt: contact.at, dedupeKey: `${ACKNOWLEDGE_JOB}:${threadId}` }, contact.at);
+  }
   // The first promise's check; it schedules the resolution's check in turn (one job row per new thread, not two).
   await enqueueJob(
     trx,
@@ -243,6 +250,35 @@ async function insertContact(trx: Knex.Transaction, threadId: number, contact: I
     })
     .returning('id');
   return (row as { id: number }).id;
+}
+
+/**
+ * Attachments are stored with their contact, in its transaction. One over the size limit is kept
+ * as name, type and size; the customer is told by mail (unless a machine sent it).
+ */
+async function storeAttachments(trx: Knex.Transaction, args: { threadId: number; contactId: number; contact: InboundContact }): Promise<void> {
+  const attachments = args.contact.attachments ?? [];
+  if (attachments.length === 0) return;
+  await trx('attachments').insert(
+    attachments.map((attachment) => ({
+      contact_id: args.contactId,
+      filename: attachment.filename,
+      content_type: attachment.contentType,
+      size: attachment.size,
+      content: attachment.content ?? null,
+    })),
+  );
+  const refused = attachments.filter((attachment) => attachment.content === undefined);
+  if (refused.length === 0) return;
+  const files = refused.map(({ filename, size }) => ({ filename, size }));
+  await recordEvent(trx, { threadId: args.threadId, kind: 'attachment-refused', at: args.contact.at, data: { contactId: args.contactId, files } });
+  if (!args.contact.automatic) {
+    await enqueueJob(
+      trx,
+      { kind: ATTACHMENT_REFUSED_JOB, payload: { threadId: args.threadId, contactId: args.contactId }, runAt: args.contact.at, dedupeKey: `${ATTACHMENT_REFUSED_JOB}:${args.contactId}` },
+      args.contact.at,
+    );
+  }
 }
 
 /**

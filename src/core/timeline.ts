@@ -10,6 +10,10 @@ export type TimelineKind =
   | 'identity-conflict'
   | 'acknowledged'
   | 'acknowledgement-not-sent'
+  /** A thread opened by automatic mail (out-of-office, mailing list): not acknowledged, data {reason}. */
+  | 'acknowledgement-withheld'
+  /** Attachments over the size limit, kept as name and size only: data {contactId, files: [{filename, size}]}. */
+  | 'attachment-refused'
   | 'customer-merged'
   | 'customer-merge-undone'
   | 'resolved'

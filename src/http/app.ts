@@ -12,8 +12,11 @@ import { errorHandler, notFound } from './errors';
 /** JSON bodies are small: a complaint text, an advice. Larger is a mistake or an attack. */
 const JSON_LIMIT = '100kb';
 
-/** `channels`: provider webhooks (Twilio, ...), each with its own body parsing and verification. */
-export function createApp(ctx: HubContext, channels: { path: string; router: Router }[] = []): Express {
+/**
+ * `channels`: provider webhooks (Twilio, ...), each with its own body parsing and verification.
+ * `health`: the state of long-running parts (the mailbox reader), shown by /healthz.
+ */
+export function createApp(ctx: HubContext, channels: { path: string; router: Router }[] = [], health: () => Record<string, unknown> = () => ({})): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -35,7 +38,7 @@ export function createApp(ctx: HubContext, channels: { path: string; router: Rou
   }
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok', ...health() });
   });
   app.get('/readyz', async (_req, res) => {
     try {

@@ -1,39 +1,15 @@
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { ParsedMail } from 'mailparser';
 import { storeName } from '../helpers/db';
 import { startHub, type TestHub } from '../helpers/hub';
+import { startSmtp, type SmtpStandIn } from '../helpers/smtp';
 
 const TUESDAY_10 = Date.parse('2026-11-24T10:00:00+01:00');
 const CUSTOMER_MAIL = '<CAF9x1@mail.gmail.com>';
 
-/** A real SMTP server on a free port that keeps what it receives, parsed, and refuses one address. */
-async function startSmtp(): Promise<{ url: string; received: { to: string[]; mail: ParsedMail }[]; close: () => Promise<void> }> {
-  const received: { to: string[]; mail: ParsedMail }[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onRcptTo(address, _session, callback) {
-      if (address.address === 'bounce@example.nl') return callback(Object.assign(new Error('550 mailbox unavailable'), { responseCode: 550 }));
-      callback();
-    },
-    onData(stream, session, callback) {
-      simpleParser(stream).then((mail) => {
-        received.push({ to: session.envelope.rcptTo.map((rcpt) => rcpt.address), mail });
-        callback();
-      }, callback);
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { url: `smtp://127.0.0.1:${port}`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
 describe(`email out over SMTP (${storeName})`, function () {
   let t: TestHub;
-  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let smtp: SmtpStandIn;
 
   beforeEach(async () => {
     smtp = await startSmtp();

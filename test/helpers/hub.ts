@@ -98,7 +98,8 @@ export async function startHub(options: StartHubOptions = {}): Promise<TestHub> 
   };
 }
 
-async function freshStore(): Promise<{ url: string; drop(): Promise<void> }> {
+/** An empty store (SQLite file or PostgreSQL database) for a hub, also one run as a child process. */
+export async function freshStore(): Promise<{ url: string; drop(): Promise<void> }> {
   if (storeUrl) {
     const name = `kh_t_${randomBytes(6).toString('hex')}`;
     const admin = openDb({ url: storeUrl });

@@ -1,0 +1,242 @@
+import { ImapFlow } from 'imapflow';
+import type { Logger } from 'pino';
+import type { MailboxCursor } from '../../core/mailbox-cursor';
+
+export interface ImapSettings {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string;
+  password: string;
+  mailbox: string;
+}
+
+/** One fetched message, handed over to be stored. Returns false when it could not be read (left unread for a person). */
+export type MessageHandler = (message: { uid: number; source: Buffer; receivedAt: number }) => Promise<boolean>;
+
+export interface MailboxCursorStore {
+  read(mailbox: string): Promise<MailboxCursor | undefined>;
+  advance(mailbox: string, cursor: MailboxCursor): Promise<void>;
+}
+
+export type MailboxState = 'connecting' | 'catching-up' | 'idle' | 'disconnected' | 'stopped';
+
+/** What /healthz shows of the mailbox. */
+export interface MailboxStatus {
+  mailbox: string;
+  state: MailboxState;
+  uidValidity: string | null;
+  lastUid: number | null;
+  /** Since the last successful connect. */
+  reconnectAttempts: number;
+  lastError: string | null;
+  lastMessageAt: string | null;
+}
+
+/** Messages per FETCH, and their summed size: a catch-up of big mails must not hold them all in memory. */
+const BATCH_MESSAGES = 50;
+const BATCH_BYTES = 32 * 1024 * 1024;
+const BACKOFF_MS = { first: 1_000, max: 60_000 };
+
+/**
+ * Reads a mailbox over IMAP: on (re)connect a catch-up by UID from the stored cursor, then IDLE
+ * until the server says new mail exists. A message counts as handled only after the handler has
+ * stored it; then it is flagged \Seen and the cursor moves past it. A crash in between means the
+ * message is fetched again and recognised as a duplicate. A dropped connection is rebuilt with
+ * back-off (an ImapFlow instance cannot reconnect).
+ */
+export class MailboxWatcher {
+  private current: MailboxStatus;
+  private client?: ImapFlow;
+  private running?: Promise<void>;
+  private stopped = false;
+  private wake?: () => void;
+  private newMail = false;
+
+  constructor(
+    private readonly options: { settings: ImapSettings; cursor: MailboxCursorStore; handle: MessageHandler; logger: Logger },
+  ) {
+    this.current = { mailbox: options.settings.mailbox, state: 'disconnected', uidValidity: null, lastUid: null, reconnectAttempts: 0, lastError: null, lastMessageAt: null };
+  }
+
+  status(): MailboxStatus {
+    return { ...this.current };
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.running ??= this.run().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    this.client?.close();
+    await this.running;
+    this.current.state = 'stopped';
+  }
+
+  private async run(): Promise<void> {
+    let backoff = BACKOFF_MS.first;
+    while (!this.stopped) {
+      try {
+        await this.session();
+        backoff = BACKOFF_MS.first;
+      } catch (error) {
+        this.current.lastError = error instanceof Error ? error.message : String(error);
+        this.options.logger.warn({ err: this.current.lastError, mailbox: this.current.mailbox }, 'mailbox connection lost');
+      }
+      if (this.stopped) break;
+      this.current.state = 'disconnected';
+      this.current.reconnectAttempts++;
+      await this.sleep(backoff);
+      backoff = Math.min(backoff * 2, BACKOFF_MS.max);
+    }
+  }
+
+  /** One connection, from connect to close. */
+  private async session(): Promise<void> {
+    const { settings } = this.options;
+    const client = new ImapFlow({
+      host: settings.host,
+      port: settings.port,
+      secure: settings.secure,
+      auth: { user: settings.user, pass: settings.password },
+      logger: false,
+      connectionTimeout: 15_000,
+      // Servers end an IDLE after 30 minutes (RFC 2177); renewing it earlier keeps the connection known to be alive.
+      maxIdleTime: 5 * 60_000,
+    });
+    this.client = client;
+    const closed = new Promise<void>((resolve) => client.once('close', resolve));
+    client.on('error', (error: Error) => {
+      this.current.lastError = error.message;
+    });
+    client.on('exists', () => this.notify());
+    void closed.then(() => this.notify());
+    try {
+      this.current.state = 'connecting';
+      await client.connect();
+      const lock = await client.getMailboxLock(settings.mailbox);
+      try {
+        this.current.reconnectAttempts = 0;
+        this.current.lastError = null;
+        do {
+          this.newMail = false;
+          this.current.state = 'catching-up';
+          await this.catchUp(client);
+          this.current.state = 'idle';
+          if (!this.newMail) {
+            // IDLE now, not after imapflow's 15 s auto-idle delay: the server then tells of new mail at once.
+            void client.idle().catch(() => undefined);
+            await this.waitForMail();
+          }
+        } while (!this.stopped && client.usable);
+      } finally {
+        if (client.usable) lock.release();
+      }
+      if (!this.stopped) throw new Error('the IMAP server closed the connection');
+    } finally {
+      this.client = undefined;
+      if (client.usable) await client.logout().catch(() => client.close());
+      else client.close();
+    }
+  }
+
+  /** Everything after the cursor, in UID order, in batches; the next batch is fetched while this one is stored. */
+  private async catchUp(client: ImapFlow): Promise<void> {
+    const mailbox = client.mailbox;
+    if (!mailbox) throw new Error('no mailbox open');
+    const uidValidity = String(mailbox.uidValidity);
+    let cursor = await this.options.cursor.read(this.current.mailbox);
+    if (cursor && cursor.uidValidity !== uidValidity) {
+      // The server renumbered the mailbox: read it all again; stored messages are recognised by their provider id.
+      this.options.logger.warn({ mailbox: this.current.mailbox, was: cursor.uidValidity, now: uidValidity }, 'UIDVALIDITY changed: re-scanning the mailbox');
+      cursor = undefined;
+    }
+    let lastUid = cursor?.lastUid ?? 0;
+    this.current.uidValidity = uidValidity;
+    this.current.lastUid = lastUid;
+
+    const batches = await pendingBatches(client, lastUid);
+    let next = batches[0] && fetchSources(client, batches[0]);
+    for (let index = 0; next; index++) {
+      const messages = await next;
+      const following = batches[index + 1];
+      next = following && fetchSources(client, following);
+      // Should storing fail below, the session ends; the prefetch's own failure is then of no interest.
+      next?.catch(() => undefined);
+      const handled: number[] = [];
+      for (const message of messages) {
+        if (await this.options.handle(message)) handled.push(message.uid);
+        lastUid = Math.max(lastUid, message.uid);
+        this.current.lastMessageAt = new Date(message.receivedAt).toISOString();
+      }
+      if (handled.length > 0) await client.messageFlagsAdd(handled, ['\\Seen'], { uid: true });
+      await this.options.cursor.advance(this.current.mailbox, { uidValidity, lastUid });
+      this.current.lastUid = lastUid;
+      if (this.stopped) break;
+    }
+  }
+
+  private notify(): void {
+    this.newMail = true;
+    this.wake?.();
+  }
+
+  private waitForMail(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+}
+
+/** UIDs after `lastUid`, grouped into batches by count and size (sizes come cheaply from one FETCH of metadata). */
+async function pendingBatches(client: ImapFlow, lastUid: number): Promise<number[][]> {
+  const pending: { uid: number; size: number }[] = [];
+  // "n:*" always includes the highest UID, even when it is below n: filter.
+  for await (const message of client.fetch(`${lastUid + 1}:*`, { uid: true, size: true }, { uid: true })) {
+    if (message.uid > lastUid) pending.push({ uid: message.uid, size: message.size ?? 0 });
+  }
+  pending.sort((a, b) => a.uid - b.uid);
+  const batches: number[][] = [];
+  let batch: number[] = [];
+  let bytes = 0;
+  for (const message of pending) {
+    if (batch.length > 0 && (batch.length >= BATCH_MESSAGES || bytes + message.size > BATCH_BYTES)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(message.uid);
+    bytes += message.size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+async function fetchSources(client: ImapFlow, uids: number[]): Promise<{ uid: number; source: Buffer; receivedAt: number }[]> {
+  const messages: { uid: number; source: Buffer; receivedAt: number }[] = [];
+  for await (const message of client.fetch(uids, { uid: true, source: true, internalDate: true }, { uid: true })) {
+    if (!message.source) continue;
+    const received = message.internalDate ? new Date(message.internalDate).getTime() : Date.now();
+    messages.push({ uid: message.uid, source: message.source, receivedAt: received });
+  }
+  return messages.sort((a, b) => a.uid - b.uid);
+}

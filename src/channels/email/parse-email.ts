@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import { convert } from 'html-to-text';
+import { findPhoneNumbersInText } from 'libphonenumber-js';
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { MAX_ATTACHMENT_BYTES, type InboundAttachment, type InboundContact } from '../../core/contact';
+import type { Identity } from '../../core/identity';
+import { automaticKind, rawHeader, type AutomaticKind } from './auto-mail';
+import { forwardedFor, type MailAddress } from './forwarded';
+import { newText } from './quoted-text';
+
+/** The hub's own addresses and domains: for loop guards and for colleagues' forwards. */
+export interface OwnMail {
+  addresses: ReadonlySet<string>;
+  domains: ReadonlySet<string>;
+}
+
+/** One email read from the mailbox: either a contact for a thread, or a report about mail we sent. */
+export type InboundEmail =
+  | { kind: 'contact'; contact: InboundContact }
+  | { kind: 'bounce'; bouncedMessageIds: string[]; status: string | undefined; at: number }
+  | { kind: 'ignored'; reason: 'own-address' | 'no-sender'; messageId: string | undefined };
+
+/**
+ * Parses a raw RFC 5322 message (as fetched over IMAP) into what the hub stores. Text is
+ * preferred; an HTML-only mail is converted to text and its HTML is never kept for display.
+ * Charsets (ISO-8859-1, Windows-1252, ...) are decoded by mailparser/libmime.
+ */
+export async function parseEmail(source: Buffer, own: OwnMail, receivedAt: number): Promise<InboundEmail> {
+  const mail = await simpleParser(source, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
+  const author = firstAddress(mail.from);
+  const automatic = automaticKind(mail, author?.address, own.addresses);
+  const messageId = mail.messageId ? angle(mail.messageId) : undefined;
+  const at = receivedAt;
+
+  if (automatic === 'own-address') return { kind: 'ignored', reason: 'own-address', messageId };
+  if (automatic === 'bounce') return { kind: 'bounce', bouncedMessageIds: bouncedMessageIds(mail), status: dsnStatus(mail), at };
+  // A web form mails "From: noreply@shop" with the customer in Reply-To: answers go where a mail client would send them.
+  const sender = firstAddress(mail.replyTo) ?? author;
+  if (!sender) return { kind: 'ignored', reason: 'no-sender', messageId };
+
+  const subject = mail.subject ?? '';
+  const text = (mail.text || (typeof mail.html === 'string' ? htmlAsText(mail.html) : '')).trim();
+  const onBehalfOf = forwardedFor({ subject, text, sender: sender.address, ownDomains: own.domains });
+  const customer = onBehalfOf ?? sender;
+  const attachments = (mail.attachments ?? []).map(toAttachment);
+  const body = onBehalfOf ? text : newText(text);
+
+  return {
+    kind: 'contact',
+    contact: {
+      channel: 'email',
+      providerId: providerId(mail, text),
+      from: { kind: 'email', value: customer.address },
+      name: customer.name,
+      // "Bel me op 06 12345678": when she calls from that number, the hub knows her. Only from what
+      // she wrote now: quoted history holds our own numbers, a forward the colleague's.
+      learnedIdentities: onBehalfOf ? [] : phonesIn(body),
+      language: languageOf(mail),
+      subject,
+      body,
+      messageId,
+      inReplyTo: replyChain(mail),
+      attachments,
+      automatic: automaticReason(automatic),
+      at,
+      raw: {
+        headers: mail.headerLines.map((header) => header.line),
+        text,
+        ...(onBehalfOf ? { forwardedBy: sender.address } : {}),
+        ...(mail.html && !mail.text ? { htmlOnly: true } : {}),
+      },
+    },
+  };
+}
+
+/**
+ * HTML mail as the words a reader sees: no markup, no scripts, no link targets or image sources
+ * (a `javascript:` href is not something an agent should ever be shown to click).
+ */
+function htmlAsText(html: string): string {
+  return convert(html, {
+    wordwrap: false,
+    selectors: [
+      { selector: 'a', options: { ignoreHref: true } },
+      { selector: 'img', format: 'skip' },
+    ],
+  });
+}
+
+function automaticReason(kind: AutomaticKind | undefined): string | undefined {
+  return kind === 'auto-reply' || kind === 'mailing-list' || kind === 'bulk' ? kind : undefined;
+}
+
+/**
+ * The same message fetched twice (a retry, a UIDVALIDITY re-scan, two instances) must be one
+ * contact; two different messages that share a Message-ID (broken clients reuse them) must not.
+ * So the key is Message-ID plus a hash of what the sender wrote, not of the mailbox's copy
+ * (whose Received headers differ per delivery).
+ */
+function providerId(mail: ParsedMail, text: string): string {
+  const hash = createHash('sha256')
+    .update([mail.messageId ?? '', mail.date?.toISOString() ?? '', mail.from?.text ?? '', mail.subject ?? '', text].join('\n'))
+    .digest('base64url')
+    .slice(0, 22);
+  return `${mail.messageId ? angle(mail.messageId) : '<none>'}#${hash}`;
+}
+
+function toAttachment(attachment: ParsedMail['attachments'][number]): InboundAttachment {
+  const size = attachment.size ?? attachment.content.length;
+  return {
+    filename: attachment.filename ?? 'attachment',
+    contentType: attachment.contentType,
+    size,
+    ...(size <= MAX_ATTACHMENT_BYTES ? { content: attachment.content } : {}),
+  };
+}
+
+function phonesIn(text: string): Identity[] {
+  return findPhoneNumbersInText(text, 'NL').map((found) => ({ kind: 'phone', value: found.number.number }));
+}
+
+/** In-Reply-To first, then References (which mailparser gives as a string or an array). */
+function replyChain(mail: ParsedMail): string[] {
+  const references = typeof mail.references === 'string' ? mail.references.split(/\s+/) : (mail.references ?? []);
+  const inReplyTo = mail.inReplyTo ? mail.inReplyTo.split(/\s+/) : [];
+  return [...new Set([...inReplyTo, ...references].filter(Boolean).map(angle))];
+}
+
+function angle(id: string): string {
+  const trimmed = id.trim();
+  return trimmed.startsWith('<') ? trimmed : `<${trimmed}>`;
+}
+
+function firstAddress(from: AddressObject | undefined): MailAddress | undefined {
+  const entry = from?.value.find((value) => value.address);
+  if (!entry?.address) return undefined;
+  return entry.name ? { address: entry.address.toLowerCase(), name: entry.name } : { address: entry.address.toLowerCase() };
+}
+
+/** Dutch unless the mail says it is English (Content-Language, or an English client's reply header). */
+function languageOf(mail: ParsedMail): 'nl' | 'en' | undefined {
+  const declared = rawHeader(mail, 'content-language').toLowerCase();
+  if (declared.startsWith('en')) return 'en';
+  if (declared.startsWith('nl')) return 'nl';
+  return undefined;
+}
+
+/** A delivery report names the message it is about in its returned headers (RFC 3462 / 3464). */
+function bouncedMessageIds(mail: ParsedMail): string[] {
+  const ids = new Set(replyChain(mail));
+  for (const attachment of mail.attachments ?? []) {
+    if (!/^(message\/rfc822|text\/rfc822-headers|message\/rfc822-headers)/i.test(attachment.contentType)) continue;
+    const found = /^message-id:\s*(<[^>]+>)/im.exec(attachment.content.toString('utf8'));
+    if (found?.[1]) ids.add(found[1]);
+  }
+  const inText = /^message-id:\s*(<[^>]+>)/im.exec(mail.text ?? '');
+  if (inText?.[1]) ids.add(inText[1]);
+  return [...ids];
+}
+
+/** The enhanced status code of a delivery report, e.g. "5.1.1" (mailbox unknown). */
+function dsnStatus(mail: ParsedMail): string | undefined {
+  for (const attachment of mail.attachments ?? []) {
+    if (!/^message\/delivery-status/i.test(attachment.contentType)) continue;
+    const status = /^status:\s*([245]\.\d{1,3}\.\d{1,3})/im.exec(attachment.content.toString('utf8'));
+    if (status?.[1]) return status[1];
+  }
+  return /\b([45]\.\d\.\d{1,3})\b/.exec(mail.text ?? '')?.[1];
+}
