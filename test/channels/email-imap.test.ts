@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import type { ParsedMail } from 'mailparser';
 import { storeName } from '../helpers/db';
-import { dovecotAvailable, startDovecot, type Mailbox } from '../helpers/dovecot';
+import { connectImap, skipWithoutDovecot, startDovecot, type Mailbox } from '../helpers/dovecot';
 import { emlFixture, largeAttachmentMail } from '../helpers/eml';
 import { startHub, type TestHub } from '../helpers/hub';
 import { startSmtp, type SmtpStandIn } from '../helpers/smtp';
@@ -20,13 +20,6 @@ async function eventually<T>(check: () => Promise<T | undefined | false>, what: 
   }
 }
 
-/** The test's own IMAP client: it delivers mail by APPEND and looks at flags. */
-async function connectImap(dovecot: Mailbox): Promise<ImapFlow> {
-  const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: dovecot.user, pass: dovecot.password }, logger: false });
-  await client.connect();
-  return client;
-}
-
 describe(`email in over IMAP from a real Dovecot (${storeName})`, function () {
   this.timeout(60_000);
   let dovecot: Mailbox | undefined;
@@ -34,12 +27,7 @@ describe(`email in over IMAP from a real Dovecot (${storeName})`, function () {
   let folderCount = 0;
 
   before(async function () {
-    if (!dovecotAvailable()) {
-      // .ci/run installs Dovecot and sets CI: there a missing server is a failure, not a skip.
-      if (process.env.CI) throw new Error('Dovecot (Debian dovecot-imapd) is not installed: the IMAP suite cannot run');
-      console.log('      (skipped: Dovecot is not installed; apt-get install dovecot-imapd, or run .ci/run)');
-      this.skip();
-    }
+    skipWithoutDovecot(this);
     dovecot = await startDovecot();
     imap = await connectImap(dovecot);
   });

@@ -1,14 +1,22 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { ImapFlow } from 'imapflow';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Debian's `dovecot-imapd`; `.ci/run` installs it. */
 const DOVECOT = process.env.DOVECOT_PATH ?? '/usr/sbin/dovecot';
 
-export function dovecotAvailable(): boolean {
-  return existsSync(DOVECOT);
+/**
+ * Skips the calling suite, saying why, where Dovecot is not installed. Under CI (`.ci/run`
+ * installs it and sets CI) a missing Dovecot is a failure: a skipped IMAP suite proves nothing.
+ */
+export function skipWithoutDovecot(suite: Mocha.Context): void {
+  if (existsSync(DOVECOT)) return;
+  if (process.env.CI) throw new Error(`Dovecot (Debian dovecot-imapd) is not installed at ${DOVECOT}: the IMAP suites cannot run`);
+  console.log('      (skipped: Dovecot is not installed; apt-get install dovecot-imapd, or run .ci/run)');
+  suite.skip();
 }
 
 export interface Mailbox {
@@ -126,3 +134,11 @@ async function waitForPort(port: number): Promise<void> {
   }
   throw new Error(`Dovecot did not listen on port ${port}`);
 }
+
+/** A test's own IMAP client: it delivers mail by APPEND and looks at flags. */
+export async function connectImap(dovecot: Mailbox): Promise<ImapFlow> {
+  const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: dovecot.user, pass: dovecot.password }, logger: false });
+  await client.connect();
+  return client;
+}
+

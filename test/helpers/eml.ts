@@ -51,3 +51,22 @@ export function largeAttachmentMail(args: { from: string; largeBytes: number }):
     ].join('\r\n'),
   );
 }
+
+/** The n-th of many customers' first complaints: each its own sender, Message-ID and text. */
+export function numberedComplaint(n: number): string {
+  return [
+    `From: Klant ${n} <klant${n}@example.com>`,
+    'To: klachten@example.nl',
+    `Subject: Klacht ${n}: levering te laat`,
+    `Date: Tue, 24 Nov 2026 09:${String(n % 60).padStart(2, '0')}:00 +0100`,
+    `Message-ID: <complaint-${n}@example.com>`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset="UTF-8"',
+    '',
+    `Bestelling ${100000 + n} is nog steeds niet geleverd. Ik wacht al twee weken.`,
+    '',
+    'Met vriendelijke groet,',
+    `Klant ${n}`,
+    '',
+  ].join('\r\n');
+}
