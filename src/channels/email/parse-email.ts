@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { convert } from 'html-to-text';
+import { compile } from 'html-to-text';
 import { findPhoneNumbersInText } from 'libphonenumber-js';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { MAX_ATTACHMENT_BYTES, type InboundAttachment, type InboundContact } from '../../core/contact';
@@ -75,17 +75,16 @@ export async function parseEmail(source: Buffer, own: OwnMail, receivedAt: numbe
 
 /**
  * HTML mail as the words a reader sees: no markup, no scripts, no link targets or image sources
- * (a `javascript:` href is not something an agent should ever be shown to click).
+ * (a `javascript:` href is not something an agent should ever be shown to click). Compiled once:
+ * html-to-text builds its converter in about 0.5 ms, ten times the cost of a conversion.
  */
-function htmlAsText(html: string): string {
-  return convert(html, {
-    wordwrap: false,
-    selectors: [
-      { selector: 'a', options: { ignoreHref: true } },
-      { selector: 'img', format: 'skip' },
-    ],
-  });
-}
+const htmlAsText = compile({
+  wordwrap: false,
+  selectors: [
+    { selector: 'a', options: { ignoreHref: true } },
+    { selector: 'img', format: 'skip' },
+  ],
+});
 
 function automaticReason(kind: AutomaticKind | undefined): string | undefined {
   return kind === 'auto-reply' || kind === 'mailing-list' || kind === 'bulk' ? kind : undefined;
@@ -115,7 +114,11 @@ function toAttachment(attachment: ParsedMail['attachments'][number]): InboundAtt
   };
 }
 
+/** A phone number has at least nine digits; most mails have no such run, and scanning costs ~60 µs. */
+const DIGIT_RUN = /\d(?:[\s().-]*\d){8}/;
+
 function phonesIn(text: string): Identity[] {
+  if (!DIGIT_RUN.test(text)) return [];
   return findPhoneNumbersInText(text, 'NL').map((found) => ({ kind: 'phone', value: found.number.number }));
 }
 
