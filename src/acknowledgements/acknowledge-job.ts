@@ -92,6 +92,7 @@ async function acknowledgementMessages(trx: Knex.Transaction, config: HubConfig,
       to: email,
       subject: render('acknowledgement/email-subject', { language, format: 'txt' }, data),
       body: render('acknowledgement/email', { language, format: 'txt' }, { ...data, callbackLink }),
+      html: render('acknowledgement/email', { language, format: 'html' }, { ...data, callbackLink }),
       purpose: 'acknowledgement',
     });
   }

@@ -10,6 +10,8 @@ export interface OutboundMessage {
   to: string;
   subject?: string;
   body: string;
+  /** Email only: an HTML alternative of `body` (which stays the plain-text part, and what the thread records). */
+  html?: string;
   purpose: OutboundPurpose;
 }
 

@@ -20,14 +20,14 @@ describe(`email out over SMTP (${storeName})`, function () {
     await smtp.close();
   });
 
-  async function emailComplaint(from = 'els@example.nl'): Promise<string> {
+  async function emailComplaint(from = 'els@example.nl', name = 'Els Jansen'): Promise<string> {
     const { reference } = await t.hub.ingest({
       channel: 'email',
       providerId: CUSTOMER_MAIL,
       messageId: CUSTOMER_MAIL,
       inReplyTo: [],
       from: { kind: 'email', value: from },
-      name: 'Els Jansen',
+      name,
       subject: 'Pakket beschadigd',
       body: 'Mijn pakket kwam beschadigd aan.',
       at: TUESDAY_10,
@@ -52,6 +52,16 @@ describe(`email out over SMTP (${storeName})`, function () {
     const reply = await t.hub.ingest({ channel: 'email', providerId: '<CAF9x2@mail.gmail.com>', messageId: '<CAF9x2@mail.gmail.com>', inReplyTo: [mail.messageId as string], from: { kind: 'email', value: 'els@example.nl' }, subject: 'Re: iets', body: 'Nog een foto', at: TUESDAY_10 + 60_000 });
     expect(reply).to.include({ outcome: 'joined', matchedBy: 'reply-headers', reference });
     expect(await t.hub.ctx.db('outbox').select('id')).to.deep.equal([]);
+  });
+
+  it('acknowledges with an HTML part beside the plain text, the customer\'s name escaped in it', async () => {
+    const reference = await emailComplaint('els@example.nl', 'Els <img src=x onerror=alert(1)>');
+    await t.hub.worker.runDue();
+    const mail = smtp.received[0]?.mail as ParsedMail;
+    expect(mail.text).to.contain('Beste Els <img src=x onerror=alert(1)>,');
+    expect(mail.html).to.contain(`<strong>${reference}</strong>`);
+    expect(mail.html).to.contain('Beste Els &lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;,');
+    expect(mail.html).to.match(/<a href="http:\/\/localhost:\d+\/callbacks\/offer\?[^"]+">Kies een tijd/);
   });
 
   it("sends an agent's reply as a person's mail in the same conversation: no Auto-Submitted, References growing", async () => {

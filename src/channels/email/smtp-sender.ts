@@ -43,6 +43,7 @@ export class SmtpEmailSender implements ChannelSender {
       to: message.to,
       subject: message.subject,
       text: message.body,
+      html: message.html,
       messageId,
       inReplyTo: thread.lastInbound,
       references: thread.all.length > 0 ? thread.all : undefined,
