@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import pino, { type Logger } from 'pino';
 import { acknowledgeJob } from './acknowledgements/acknowledge-job';
+import { chatRouter, withChatSender } from './channels/chat';
+import { ChatStreams } from './channels/chat/chat-streams';
 import { mailboxWatcher, withSmtpSender } from './channels/email';
 import type { MailboxWatcher } from './channels/email/mailbox-watcher';
 import { attachmentRefusedJob } from './acknowledgements/attachment-refused-job';
@@ -42,6 +44,8 @@ export class Hub {
   readonly worker: JobWorker;
   /** The complaints mailbox's reader, when IMAP is configured. */
   readonly mailbox?: MailboxWatcher;
+  /** The web chat's open event streams in this process. */
+  readonly chatStreams: ChatStreams;
   private server?: Server;
 
   private constructor(
@@ -50,12 +54,14 @@ export class Hub {
     dialer: AgentDialer | undefined,
   ) {
     this.mailbox = mailboxWatcher(ctx, (contact) => this.ingest(contact));
+    this.chatStreams = new ChatStreams({ db: ctx.db, logger: ctx.logger });
     this.app = createApp(
       ctx,
       [
         { path: '/twilio', router: twilioRouter(ctx, (contact) => this.ingest(contact)) },
         // Bolt reads the raw body itself to check the signature: no body parser may run before it.
         { path: '/slack', router: slackRouter(ctx) },
+        { path: '/chat', router: chatRouter(ctx, this.chatStreams, (contact) => this.ingest(contact)) },
       ],
       () => (this.mailbox ? { mailbox: this.mailbox.status() } : {}),
     );
@@ -86,7 +92,7 @@ export class Hub {
       config,
       db,
       sla: new SlaClock(config),
-      senders: withTwilioSenders(withSmtpSender(outboxSenders(CHANNELS), options.env), twilioAccount, options.env.PUBLIC_URL),
+      senders: withChatSender(withTwilioSenders(withSmtpSender(outboxSenders(CHANNELS), options.env), twilioAccount, options.env.PUBLIC_URL)),
       metrics: createMetrics(db),
       offerLinks: new OfferLinks({ secret: options.env.CALLBACK_LINK_SECRET, publicUrl: options.env.PUBLIC_URL }),
       logger,
@@ -119,6 +125,7 @@ export class Hub {
 
   async stop(): Promise<void> {
     await this.mailbox?.stop();
+    this.chatStreams.stop();
     await this.worker.stop();
     const server = this.server;
     if (server) {

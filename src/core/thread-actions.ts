@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import type { Db, DbOrTrx } from './db';
 import type { Channel } from './contact';
 import { DomainError } from './errors';
 import { deliver, type Senders } from './outbound';
@@ -88,4 +88,9 @@ async function replyTarget(trx: Knex.Transaction, thread: ThreadRecord, chosen?:
     lastAddress?.from_value ?? (await trx('identities').where({ customer_id: thread.customer_id, kind }).orderBy('id', 'desc').first('value'))?.value;
   if (!to) throw new DomainError('no_address', `the customer of ${thread.reference} has no ${kind} address for a ${channel} message`);
   return { channel, to };
+}
+
+/** The customer's 1-5 answer to the satisfaction question, kept on the (resolved) thread for the team view. */
+export async function rateSatisfaction(db: DbOrTrx, args: { threadId: number; score: number; channel: Channel; now: number }): Promise<void> {
+  await recordEvent(db, { threadId: args.threadId, kind: 'satisfaction-rated', at: args.now, data: { score: args.score, channel: args.channel } });
 }

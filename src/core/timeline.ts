@@ -17,6 +17,8 @@ export type TimelineKind =
   | 'customer-merged'
   | 'customer-merge-undone'
   | 'resolved'
+  /** The customer's answer to the satisfaction question: data {score (1-5), channel}. */
+  | 'satisfaction-rated'
   | 'sms-opted-out'
   | 'sms-opted-in'
   | 'sms-suppressed'

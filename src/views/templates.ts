@@ -1,17 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import type { Language } from '../core/contact';
+import { projectPath } from '../project-files';
 
-/** views/ sits at the project root, both when running from src/ (tsx) and from dist/src/ (compiled). */
-function findViewsDir(): string {
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'views'))) return join(dir, 'views');
-  }
-  throw new Error('views/ directory not found above ' + __dirname);
-}
-
-const viewsDir = findViewsDir();
+const viewsDir = projectPath('views');
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
 /**

@@ -1,0 +1,234 @@
+/*
+ * Klachtenhub web chat widget: one script tag on any page.
+ *   <script src="https://hub.example.nl/chat/widget.js" data-lang="nl" defer></script>
+ * data-lang: "nl" or "en" (default: the browser's language, Dutch unless English).
+ * data-mode="page": the chat fills its container instead of opening from a button (GET /chat).
+ * Everything shown is set with textContent: what anyone types stays text.
+ */
+(function () {
+  'use strict';
+  var script = document.currentScript;
+  if (!script) return;
+  var hub = new URL(script.src, location.href).origin;
+  var lang = (script.getAttribute('data-lang') || navigator.language || 'nl').slice(0, 2).toLowerCase() === 'en' ? 'en' : 'nl';
+  var inline = script.getAttribute('data-mode') === 'page';
+  var T = {
+    nl: {
+      open: 'Chat met ons', close: 'Chat sluiten', title: 'Klantenservice', intro: 'Vertel ons wat er mis is. Geef uw e-mailadres of telefoonnummer als u al eerder contact had: dan zien we uw verhaal meteen.',
+      name: 'Naam', email: 'E-mail (niet verplicht)', phone: 'Telefoon (niet verplicht)', start: 'Start de chat', message: 'Uw bericht', send: 'Versturen',
+      reference: 'Klachtnummer', callMe: 'Bel mij terug', rate: 'Hoe tevreden bent u?', score: function (n) { return n + ' van 5'; },
+      you: 'U', agent: 'Klantenservice', joined: 'Uw bericht is toegevoegd aan uw lopende klacht.', failed: 'Versturen lukte niet. Probeer het opnieuw.', reconnecting: 'Verbinding verbroken, opnieuw verbinden…'
+    },
+    en: {
+      open: 'Chat with us', close: 'Close the chat', title: 'Customer service', intro: 'Tell us what went wrong. Give your email address or phone number if you contacted us before: we will see your story at once.',
+      name: 'Name', email: 'Email (optional)', phone: 'Phone (optional)', start: 'Start the chat', message: 'Your message', send: 'Send',
+      reference: 'Reference', callMe: 'Call me back', rate: 'How satisfied are you?', score: function (n) { return n + ' out of 5'; },
+      you: 'You', agent: 'Customer service', joined: 'Your message was added to your open complaint.', failed: 'Sending failed. Please try again.', reconnecting: 'Connection lost, reconnecting…'
+    }
+  }[lang];
+  var storeKey = 'klachtenhub-chat:' + hub;
+  var state = read();
+  var seen = {};
+  var source = null;
+  var uid = 0;
+
+  var css = el('link', { rel: 'stylesheet', href: hub + '/chat/widget.css' });
+  document.head.appendChild(css);
+
+  var root = el('div', { className: 'kh-chat' + (inline ? ' kh-chat--page' : '') });
+  var panelId = 'kh-chat-panel-' + Math.random().toString(36).slice(2);
+  var launcher = el('button', { type: 'button', className: 'kh-chat__launcher', textContent: T.open });
+  launcher.setAttribute('aria-expanded', 'false');
+  launcher.setAttribute('aria-controls', panelId);
+
+  var panel = el('section', { id: panelId, className: 'kh-chat__panel' });
+  var titleId = panelId + '-title';
+  panel.setAttribute('aria-labelledby', titleId);
+  var header = el('header', { className: 'kh-chat__header' });
+  header.appendChild(el('h2', { id: titleId, textContent: T.title }));
+  var referenceLine = el('p', { className: 'kh-chat__reference' });
+  header.appendChild(referenceLine);
+  if (!inline) {
+    var closer = el('button', { type: 'button', className: 'kh-chat__close', textContent: '×' });
+    closer.setAttribute('aria-label', T.close);
+    closer.addEventListener('click', function () { toggle(false); });
+    header.appendChild(closer);
+  }
+  panel.appendChild(header);
+
+  var startForm = el('form', { className: 'kh-chat__start' });
+  startForm.appendChild(el('p', { textContent: T.intro }));
+  var nameInput = field(startForm, 'name', T.name, 'text', 'name');
+  var emailInput = field(startForm, 'email', T.email, 'email', 'email');
+  var phoneInput = field(startForm, 'phone', T.phone, 'tel', 'tel');
+  startForm.appendChild(el('button', { type: 'submit', textContent: T.start }));
+  panel.appendChild(startForm);
+
+  var log = el('div', { className: 'kh-chat__log' });
+  log.setAttribute('role', 'log');
+  log.setAttribute('aria-live', 'polite');
+  log.setAttribute('aria-label', T.title);
+  panel.appendChild(log);
+
+  var status = el('p', { className: 'kh-chat__status' });
+  status.setAttribute('role', 'status');
+  panel.appendChild(status);
+
+  var callMe = el('button', { type: 'button', className: 'kh-chat__callme', textContent: T.callMe });
+  callMe.addEventListener('click', function () { post('/callback-offer', {}); });
+  panel.appendChild(callMe);
+
+  var messageForm = el('form', { className: 'kh-chat__compose' });
+  var messageInput = field(messageForm, 'message', T.message, 'textarea');
+  messageInput.maxLength = 2000;
+  messageForm.appendChild(el('button', { type: 'submit', textContent: T.send }));
+  panel.appendChild(messageForm);
+
+  if (!inline) root.appendChild(launcher);
+  root.appendChild(panel);
+  (inline ? script.parentNode : document.body).appendChild(root);
+
+  launcher.addEventListener('click', function () { toggle(panel.hidden); });
+  startForm.addEventListener('submit', function (event) {
+    event.preventDefault();
+    request('POST', '/chat/sessions', { name: nameInput.value, email: emailInput.value, phone: phoneInput.value, language: lang }).then(function (answer) {
+      if (!answer.ok) return say(answer.message);
+      state = { sessionId: answer.body.sessionId, token: answer.body.token, reference: null };
+      save();
+      showChat();
+    });
+  });
+  messageInput.addEventListener('keydown', function (event) {
+    if (event.key === 'Enter' && !event.shiftKey) { event.preventDefault(); messageForm.requestSubmit(); }
+  });
+  messageForm.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var text = messageInput.value.trim();
+    if (!text) return;
+    var clientMessageId = 'm' + Date.now().toString(36) + (uid++).toString(36) + Math.random().toString(36).slice(2, 8);
+    post('/messages', { text: text, clientMessageId: clientMessageId }).then(function (answer) {
+      if (!answer.ok) return;
+      messageInput.value = '';
+      if (answer.body.seq) show({ seq: answer.body.seq, kind: 'customer', text: text, at: Date.now() });
+      if (answer.body.reference) { state.reference = answer.body.reference; save(); showReference(); }
+      else if (answer.body.joinedExisting && !state.joinedNoticeShown) { state.joinedNoticeShown = true; save(); say(T.joined); }
+    });
+  });
+
+  toggle(inline || Boolean(state));
+  if (state) showChat();
+
+  function showChat() {
+    startForm.hidden = true;
+    log.hidden = false;
+    messageForm.hidden = false;
+    callMe.hidden = false;
+    showReference();
+    connect();
+    messageInput.focus();
+  }
+
+  function showReference() {
+    referenceLine.textContent = state && state.reference ? T.reference + ': ' + state.reference : '';
+  }
+
+  function toggle(open) {
+    panel.hidden = !open;
+    launcher.setAttribute('aria-expanded', String(open));
+    if (open && !state) { startForm.hidden = false; log.hidden = true; messageForm.hidden = true; callMe.hidden = true; nameInput.focus(); }
+  }
+
+  function connect() {
+    if (source) source.close();
+    // EventSource cannot send headers: the token goes in the query. It resends Last-Event-ID itself on reconnect.
+    source = new EventSource(hub + '/chat/sessions/' + encodeURIComponent(state.sessionId) + '/events?token=' + encodeURIComponent(state.token));
+    source.onmessage = function (message) { show(JSON.parse(message.data)); say(''); };
+    source.onerror = function () { say(T.reconnecting); };
+  }
+
+  function show(event) {
+    if (seen[event.seq]) return;
+    seen[event.seq] = true;
+    var mine = event.kind === 'customer';
+    var item = el('div', { className: 'kh-chat__message kh-chat__message--' + event.kind });
+    item.setAttribute('data-seq', String(event.seq));
+    item.appendChild(el('span', { className: 'kh-chat__who', textContent: mine ? T.you : T.agent }));
+    item.appendChild(el('p', { textContent: event.text }));
+    if (event.kind === 'offer' && event.data && event.data.slots) {
+      var choices = el('div', { className: 'kh-chat__choices' });
+      event.data.slots.forEach(function (slot) {
+        var button = el('button', { type: 'button', textContent: slot.label });
+        button.addEventListener('click', function () {
+          disable(choices);
+          post('/callbacks', { start: slot.start });
+        });
+        choices.appendChild(button);
+      });
+      item.appendChild(choices);
+    }
+    if (event.kind === 'satisfaction') {
+      var scores = el('div', { className: 'kh-chat__choices kh-chat__choices--scores' });
+      scores.setAttribute('role', 'group');
+      scores.setAttribute('aria-label', T.rate);
+      [1, 2, 3, 4, 5].forEach(function (n) {
+        var button = el('button', { type: 'button', textContent: String(n) });
+        button.setAttribute('aria-label', T.score(n));
+        button.addEventListener('click', function () { disable(scores); post('/satisfaction', { score: n }); });
+        scores.appendChild(button);
+      });
+      item.appendChild(scores);
+    }
+    var items = log.querySelectorAll('[data-seq]');
+    var after = null;
+    for (var i = 0; i < items.length; i++) if (Number(items[i].getAttribute('data-seq')) > event.seq) { after = items[i]; break; }
+    log.insertBefore(item, after);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function disable(group) {
+    var buttons = group.querySelectorAll('button');
+    for (var i = 0; i < buttons.length; i++) buttons[i].disabled = true;
+  }
+
+  function post(path, body) {
+    return request('POST', '/chat/sessions/' + encodeURIComponent(state.sessionId) + path, body, state.token).then(function (answer) {
+      if (!answer.ok && answer.status !== 409) say(answer.message);
+      return answer;
+    });
+  }
+
+  function request(method, path, body, token) {
+    var headers = { 'content-type': 'application/json' };
+    if (token) headers.authorization = 'Bearer ' + token;
+    return fetch(hub + path, { method: method, headers: headers, body: JSON.stringify(body) }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (json) {
+        return { ok: response.ok, status: response.status, body: json, message: (json.error && json.error.message) || T.failed };
+      });
+    }, function () { return { ok: false, status: 0, body: {}, message: T.failed }; });
+  }
+
+  function say(text) { status.textContent = text; }
+
+  function field(form, name, label, type, autocomplete) {
+    var id = panelId + '-' + name;
+    form.appendChild(el('label', { htmlFor: id, textContent: label }));
+    var input = type === 'textarea' ? el('textarea', { id: id, name: name, rows: 2 }) : el('input', { id: id, name: name, type: type });
+    if (autocomplete) input.autocomplete = autocomplete;
+    form.appendChild(input);
+    return input;
+  }
+
+  function el(tag, props) {
+    var node = document.createElement(tag);
+    for (var key in props) node[key] = props[key];
+    return node;
+  }
+
+  function read() {
+    try { return JSON.parse(sessionStorage.getItem(storeKey) || 'null'); } catch (error) { return null; }
+  }
+
+  function save() {
+    try { sessionStorage.setItem(storeKey, JSON.stringify(state)); } catch (error) { /* private mode: the chat lasts as long as the page */ }
+  }
+})();
