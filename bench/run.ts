@@ -14,6 +14,7 @@
  *   BENCH_DISPATCH_CALLBACKS=2000  due callbacks placed by 2 hub processes (callback-dispatch, needs PostgreSQL:
  *   BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test)
  *   BENCH_IMAP_MESSAGES=2000   mails in the Dovecot mailbox (email-imap), BENCH_IMAP_ROUNDS=3
+ *   BENCH_CHAT_STREAMS=200     open chat event streams (chat), BENCH_CHAT_MESSAGES=7 per session and phase
  * Quick smoke run: BENCH_SIZES=1000,20000 BENCH_CONTACTS=300 npm run bench
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,13 +24,14 @@ import { loadHubConfig } from '../src/config/hub-config';
 import { fixed, formatTable, msSince, type Benchmark, type BenchmarkOutcome } from './harness';
 import { callbackDispatchBenchmark } from './callback-dispatch';
 import { callbacksBenchmark } from './callbacks';
+import { chatBenchmark } from './chat';
 import { emailImapBenchmark } from './email-imap';
 import { ingestBenchmark } from './ingest';
 import { slackAckBenchmark } from './slack-ack';
 import { smsWebhooksBenchmark } from './sms-webhooks';
 
 /** In the order they run. Add new benchmarks here. */
-const BENCHMARKS: Benchmark[] = [ingestBenchmark, callbacksBenchmark, callbackDispatchBenchmark, smsWebhooksBenchmark, slackAckBenchmark, emailImapBenchmark];
+const BENCHMARKS: Benchmark[] = [ingestBenchmark, callbacksBenchmark, callbackDispatchBenchmark, smsWebhooksBenchmark, slackAckBenchmark, emailImapBenchmark, chatBenchmark];
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS_DIR = join(__dirname, 'results');

@@ -84,8 +84,8 @@
   messageForm.appendChild(el('button', { type: 'submit', textContent: T.send }));
   panel.appendChild(messageForm);
 
-  if (!inline) root.appendChild(launcher);
   root.appendChild(panel);
+  if (!inline) root.appendChild(launcher);
   (inline ? script.parentNode : document.body).appendChild(root);
 
   launcher.addEventListener('click', function () { toggle(panel.hidden); });

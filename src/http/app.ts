@@ -37,6 +37,10 @@ export function createApp(ctx: HubContext, channels: { path: string; router: Rou
     });
   }
 
+  // Browsers ask for it on every page (chat, console); there is none, and a 404 would clutter their consoles.
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).set('cache-control', 'public, max-age=86400').end();
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', ...health() });
   });

@@ -1,8 +1,8 @@
 /** A server-sent event stream read with fetch, as a browser's EventSource would, for chat tests and the bench. */
 export interface SseStream {
-  events: { id: number; data: any }[];
+  events: { id: number; data: any; receivedAt: number }[];
   /** Resolves once `count` events have arrived in all (fails after `ms`). */
-  waitFor(count: number, ms?: number): Promise<{ id: number; data: any }[]>;
+  waitFor(count: number, ms?: number): Promise<{ id: number; data: any; receivedAt: number }[]>;
   close(): void;
 }
 
@@ -10,7 +10,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   const abort = new AbortController();
   const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: abort.signal });
   if (response.status !== 200 || !response.body) throw new Error(`event stream answered ${response.status}: ${await response.text()}`);
-  const events: { id: number; data: any }[] = [];
+  const events: { id: number; data: any; receivedAt: number }[] = [];
   const waiters: (() => void)[] = [];
   void (async () => {
     const decoder = new TextDecoder();
@@ -24,7 +24,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
           buffer = buffer.slice(end + 2);
           const id = /^id: (\d+)$/m.exec(block)?.[1];
           const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (id !== undefined && data !== undefined) events.push({ id: Number(id), data: JSON.parse(data) });
+          if (id !== undefined && data !== undefined) events.push({ id: Number(id), data: JSON.parse(data), receivedAt: Date.now() });
         }
         for (const wake of waiters.splice(0)) wake();
       }

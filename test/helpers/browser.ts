@@ -8,8 +8,15 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Screenshots that browser tests take, for people to look at (README names this folder and shows some). */
 export const SCREENSHOT_DIR = resolve(__dirname, '../../docs/screenshots');
 
-export function chromiumAvailable(): boolean {
-  return existsSync(CHROMIUM_PATH);
+/**
+ * Skips the calling suite, saying why, where Chromium is not installed. Under CI (`.ci/run`
+ * installs it and sets CI) a missing Chromium is a failure: a skipped browser suite proves nothing.
+ */
+export function skipWithoutChromium(suite: Mocha.Context): void {
+  if (existsSync(CHROMIUM_PATH)) return;
+  if (process.env.CI) throw new Error(`Chromium (Debian chromium) is not installed at ${CHROMIUM_PATH}: the browser suites cannot run`);
+  console.log('      (skipped: Chromium is not installed; apt-get install chromium, or run .ci/run)');
+  suite.skip();
 }
 
 /**
