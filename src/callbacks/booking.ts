@@ -11,7 +11,7 @@ import { scheduleCallbackJobs } from './schedule';
 export const CALLBACK_STATUSES = ['booked', 'cancelled', 'done', 'missed'] as const;
 export type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
 /** How the customer (or an agent for them) booked. */
-export const BOOKING_CHANNELS = ['api', 'sms', 'ivr', 'chat', 'email', 'slack'] as const;
+export const BOOKING_CHANNELS = ['api', 'sms', 'ivr', 'chat', 'email', 'slack', 'console'] as const;
 export type BookingChannel = (typeof BOOKING_CHANNELS)[number];
 
 /** A row of `callbacks`; times are epoch ms. `start`/`end` are the promised times. */

@@ -7,6 +7,7 @@ import * as twilioMigration from '../../migrations/20261123_002_twilio';
 import * as callbacksMigration from '../../migrations/20261123_003_callbacks';
 import * as slackCardsMigration from '../../migrations/20261124_009_slack_cards';
 import * as chatMigration from '../../migrations/20261125_010_chat';
+import * as consoleMigration from '../../migrations/20261125_011_console';
 import * as emailMigration from '../../migrations/20261125_012_email';
 
 export type Db = Knex;
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261123_003_callbacks': callbacksMigration,
   '20261124_009_slack_cards': slackCardsMigration,
   '20261125_010_chat': chatMigration,
+  '20261125_011_console': consoleMigration,
   '20261125_012_email': emailMigration,
 };
 

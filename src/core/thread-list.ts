@@ -65,7 +65,8 @@ interface ThreadListRow {
   name: string | null;
 }
 
-function matchSearch(db: DbOrTrx, builder: import('knex').Knex.QueryBuilder, q: string): void {
+/** Threads whose reference, customer name (part), phone (any notation) or email matches `q`; for `where(inner => ...)`. */
+export function matchSearch(db: DbOrTrx, builder: import('knex').Knex.QueryBuilder, q: string): void {
   const reference = parseReference(q);
   if (reference) builder.orWhere('threads.reference', reference);
   const identities = [

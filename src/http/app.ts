@@ -4,6 +4,7 @@ import { migrationsCurrent } from '../core/db';
 import { apiAuth } from './api-auth';
 import { callbackSlotsRouter } from './api/callbacks';
 import { callbackOfferPage } from './callback-offer-page';
+import { consoleRouter } from '../console/router';
 import { mergesRouter } from './api/merges';
 import { outboxRouter } from './api/outbox';
 import { threadsRouter } from './api/threads';
@@ -65,6 +66,7 @@ export function createApp(ctx: HubContext, channels: { path: string; router: Rou
   api.use('/callbacks', callbackSlotsRouter(ctx));
   app.use('/api', api);
   app.use('/callbacks', callbackOfferPage(ctx));
+  app.use('/console', consoleRouter(ctx));
   for (const channel of channels) app.use(channel.path, channel.router);
 
   app.use(notFound);

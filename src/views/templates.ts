@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import type { Language } from '../core/contact';
@@ -6,6 +6,14 @@ import { projectPath } from '../project-files';
 
 const viewsDir = projectPath('views');
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
+
+/** `views/partials/<name>.html.hbs` is `{{> name}}` in any HTML template (the console's header and navigation). */
+const partialsDir = join(viewsDir, 'partials');
+if (existsSync(partialsDir)) {
+  for (const file of readdirSync(partialsDir)) {
+    if (file.endsWith('.html.hbs')) Handlebars.registerPartial(file.replace(/\.html\.hbs$/, ''), readFileSync(join(partialsDir, file), 'utf8'));
+  }
+}
 
 /**
  * Renders `views/<name>.<language>.<format>.hbs`, or `views/<name>.<format>.hbs` for a page

@@ -1,0 +1,110 @@
+import { DateTime } from 'luxon';
+import type { HubConfig } from '../config/hub-config';
+import { CHANNELS, type Channel } from '../core/contact';
+import type { DbOrTrx } from '../core/db';
+
+export const TEAM_VIEW_DAYS = 14;
+/** "Near" a promise: due within two hours. */
+const NEAR_MS = 2 * 3_600_000;
+
+export interface TeamStats {
+  days: string[];
+  newThreads: Record<Channel, number[]>;
+  /** Median seconds from a thread's opening to its acknowledgement, per day (0: none that day). */
+  ackMedianSeconds: number[];
+  acknowledgeTargetSeconds: number;
+  /** Of the threads opened that day that got a first response: answered within the promised time, and late. */
+  firstResponse: { onTime: number[]; late: number[] };
+  /** Callbacks due that day: placed within a minute of the promised start, 1-5 minutes late, later, or missed. */
+  callbacks: { onTime: number[]; late: number[]; veryLate: number[]; missed: number[] };
+  atRisk: { reference: string; name: string | null; promise: 'first-response' | 'resolution'; due: number }[];
+}
+
+/** What a team lead looks at: the last 14 days by the business calendar, and what is about to break now. */
+export async function teamStats(db: DbOrTrx, args: { config: HubConfig; now: number; team?: string }): Promise<TeamStats> {
+  const zone = args.config.timezone;
+  const firstDay = DateTime.fromMillis(args.now, { zone }).startOf('day').minus({ days: TEAM_VIEW_DAYS - 1 });
+  const since = firstDay.toMillis();
+  const dayOf = (at: number) => Math.floor(DateTime.fromMillis(at, { zone }).startOf('day').diff(firstDay, 'days').days + 0.5);
+  const days = Array.from({ length: TEAM_VIEW_DAYS }, (_, i) => firstDay.plus({ days: i }).setLocale('nl-NL').toFormat('ccc d/L'));
+  const zeros = () => Array.from({ length: TEAM_VIEW_DAYS }, () => 0);
+
+  const threads: { id: number; channel: Channel; created_at: number; first_response_due: number | null; first_response_at: number | null }[] = await db('threads')
+    .where('created_at', '>=', since)
+    .modify((builder) => {
+      if (args.team) builder.where('team_id', args.team);
+    })
+    .select('id', 'channel', 'created_at', 'first_response_due', 'first_response_at');
+  const newThreads = Object.fromEntries(CHANNELS.map((channel) => [channel, zeros()])) as Record<Channel, number[]>;
+  const firstResponse = { onTime: zeros(), late: zeros() };
+  for (const thread of threads) {
+    const day = dayOf(Number(thread.created_at));
+    (newThreads[thread.channel] as number[])[day]! += 1;
+    if (thread.first_response_at !== null && thread.first_response_due !== null) {
+      (Number(thread.first_response_at) <= Number(thread.first_response_due) ? firstResponse.onTime : firstResponse.late)[day]! += 1;
+    }
+  }
+
+  const acknowledged: { created_at: number; at: number }[] = await db('timeline_events')
+    .join('threads', 'threads.id', 'timeline_events.thread_id')
+    .where('timeline_events.kind', 'acknowledged')
+    .where('threads.created_at', '>=', since)
+    .modify((builder) => {
+      if (args.team) builder.where('threads.team_id', args.team);
+    })
+    .select('threads.created_at', 'timeline_events.at');
+  const ackSeconds: number[][] = Array.from({ length: TEAM_VIEW_DAYS }, () => []);
+  for (const row of acknowledged) ackSeconds[dayOf(Number(row.created_at))]?.push((Number(row.at) - Number(row.created_at)) / 1000);
+
+  const callbackRows: { start: number; status: string; actual_start: number | null }[] = await db('callbacks')
+    .where('start', '>=', since)
+    .where('start', '<=', args.now)
+    .whereIn('status', ['done', 'missed', 'booked'])
+    .modify((builder) => {
+      if (args.team) builder.where('team_id', args.team);
+    })
+    .select('start', 'status', 'actual_start');
+  const callbacks = { onTime: zeros(), late: zeros(), veryLate: zeros(), missed: zeros() };
+  for (const row of callbackRows) {
+    const day = dayOf(Number(row.start));
+    const lateness = row.actual_start === null ? null : (Number(row.actual_start) - Number(row.start)) / 60_000;
+    const bucket = lateness === null ? (row.status === 'booked' ? undefined : callbacks.missed) : lateness <= 1 ? callbacks.onTime : lateness <= 5 ? callbacks.late : callbacks.veryLate;
+    if (bucket) bucket[day]! += 1;
+  }
+
+  const horizon = args.now + NEAR_MS;
+  const open: { reference: string; name: string | null; first_response_due: number | null; first_response_at: number | null; resolution_due: number | null }[] = await db('threads')
+    .join('customers', 'customers.id', 'threads.customer_id')
+    .where('threads.status', 'open')
+    .where((builder) => builder.where((inner) => inner.whereNull('threads.first_response_at').where('threads.first_response_due', '<=', horizon)).orWhere('threads.resolution_due', '<=', horizon))
+    .modify((builder) => {
+      if (args.team) builder.where('threads.team_id', args.team);
+    })
+    .select('threads.reference', 'customers.name', 'threads.first_response_due', 'threads.first_response_at', 'threads.resolution_due')
+    .limit(500);
+  const atRisk = open
+    .map((row) => {
+      const firstResponseOpen = row.first_response_at === null && row.first_response_due !== null && Number(row.first_response_due) <= horizon;
+      return firstResponseOpen
+        ? { reference: row.reference, name: row.name, promise: 'first-response' as const, due: Number(row.first_response_due) }
+        : { reference: row.reference, name: row.name, promise: 'resolution' as const, due: Number(row.resolution_due) };
+    })
+    .sort((a, b) => a.due - b.due)
+    .slice(0, 50);
+
+  return {
+    days,
+    newThreads,
+    ackMedianSeconds: ackSeconds.map(median),
+    acknowledgeTargetSeconds: args.config.sla.acknowledgeSeconds,
+    firstResponse,
+    callbacks,
+    atRisk,
+  };
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}

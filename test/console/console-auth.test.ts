@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { expect } from 'chai';
+import { setPassword } from '../../src/console/credentials';
+import { storeName } from '../helpers/db';
+import { startHub, type TestHub } from '../helpers/hub';
+import { ConsoleClient } from './console-client';
+
+const TUESDAY_10 = Date.parse('2026-11-24T10:00:00+01:00');
+const PASSWORD = 'lange-zin-voor-anna';
+
+describe(`console login, lock-out, CSRF and roles (${storeName})`, function () {
+  this.timeout(30_000);
+  let t: TestHub;
+
+  beforeEach(async () => {
+    t = await startHub({ now: TUESDAY_10 });
+    await setPassword(t.hub.ctx.db, { agentId: 'anna', password: PASSWORD, now: TUESDAY_10 });
+    await setPassword(t.hub.ctx.db, { agentId: 'bram', password: 'lange-zin-voor-bram', now: TUESDAY_10 });
+  });
+  afterEach(async () => {
+    await t?.stop();
+  });
+
+  it('is never open without login: pages redirect to the login, posts are refused', async () => {
+    const client = new ConsoleClient(t);
+    const inbox = await client.get('/console');
+    expect([inbox.status, inbox.location]).to.deep.equal([303, '/console/login?next=%2Fconsole']);
+    expect((await client.get('/console/team')).status).to.equal(303);
+    expect((await client.post('/console/threads/KL-12345674/advice', { text: 'x' })).status).to.equal(401);
+  });
+
+  it('refuses a wrong password with one message for unknown agents and wrong passwords', async () => {
+    const client = new ConsoleClient(t);
+    const wrong = await client.login('anna', 'niet-het-wachtwoord');
+    const unknown = await client.login('nobody', PASSWORD);
+    expect([wrong.status, unknown.status]).to.deep.equal([401, 401]);
+    expect(wrong.html).to.contain('Onbekende medewerker of verkeerd wachtwoord.');
+    expect(unknown.html).to.contain('Onbekende medewerker of verkeerd wachtwoord.');
+    expect((await client.get('/console')).status).to.equal(303);
+  });
+
+  it('locks an account after five wrong passwords, also against the right one, for fifteen minutes', async () => {
+    const client = new ConsoleClient(t);
+    for (let i = 0; i < 4; i++) expect((await client.login('anna', `fout-${i}-xxxxxxxx`)).status).to.equal(401);
+    const fifth = await client.login('anna', 'fout-5-xxxxxxxx');
+    expect(fifth.status).to.equal(429);
+    expect(fifth.html).to.contain('Te veel mislukte pogingen. Probeer het opnieuw na 10:15');
+    expect((await client.login('anna', PASSWORD)).status).to.equal(429);
+    t.setNow(TUESDAY_10 + 15 * 60_000 + 1);
+    expect((await client.login('anna', PASSWORD)).status).to.equal(303);
+  });
+
+  it('refuses a form without the session\'s CSRF token, and one with another session\'s', async () => {
+    const { reference } = await t.hub.ingest({ channel: 'sms', providerId: 'SM1', from: { kind: 'phone', value: '+31612345678' }, body: 'Pakket kwijt', at: TUESDAY_10 });
+    const anna = new ConsoleClient(t);
+    const bram = new ConsoleClient(t);
+    expect((await anna.login('anna', PASSWORD)).status).to.equal(303);
+    expect((await bram.login('bram', 'lange-zin-voor-bram')).status).to.equal(303);
+    const missing = await anna.post(`/console/threads/${reference}/advice`, { text: 'Geen token' }, { withCsrf: false });
+    expect(missing.status).to.equal(403);
+    expect(missing.html).to.contain('reload the page and try again');
+    const foreign = await anna.post(`/console/threads/${reference}/advice`, { text: 'Token van bram', csrf: bram.csrf }, { withCsrf: false });
+    expect(foreign.status).to.equal(403);
+    expect(await t.hub.ctx.db('advice').select('id')).to.deep.equal([]);
+    const good = await anna.post(`/console/threads/${reference}/advice`, { text: 'Met token' });
+    expect([good.status, good.location]).to.deep.equal([303, `/console/threads/${reference}?done=advice`]);
+  });
+
+  it('shows the team view to a lead and refuses it to an agent', async () => {
+    const anna = new ConsoleClient(t);
+    const bram = new ConsoleClient(t);
+    await anna.login('anna', PASSWORD);
+    await bram.login('bram', 'lange-zin-voor-bram');
+    expect((await anna.get('/console/team')).status).to.equal(200);
+    const refused = await bram.get('/console/team');
+    expect(refused.status).to.equal(403);
+    expect(refused.html).to.contain('this page is for team leads');
+    expect((await bram.get('/console')).html).not.to.contain('href="/console/team"');
+  });
+
+  it('logs out: the session no longer opens the console', async () => {
+    const anna = new ConsoleClient(t);
+    await anna.login('anna', PASSWORD);
+    expect((await anna.post('/console/logout', {})).location).to.equal('/console/login');
+    expect((await anna.get('/console')).status).to.equal(303);
+  });
+
+  it('sets a password from the command line (npm run agent -- set-password), read from standard input', () => {
+    const run = (agent: string, input: string) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/agent.ts', 'set-password', agent], { cwd: resolve(__dirname, '../..'), input, env: { ...process.env, DATABASE_URL: t.hub.ctx.env.DATABASE_URL }, encoding: 'utf8' });
+    const short = run('anna', 'kort\n');
+    expect([short.status, short.stderr.trim()]).to.deep.equal([1, 'the password must have at least 10 characters']);
+    expect(run('nobody', 'lang-genoeg-wachtwoord\n').stderr).to.contain('unknown agent "nobody"');
+    const set = run('anna', 'nieuw-wachtwoord-anna\n');
+    expect([set.status, set.stdout.trim()]).to.deep.equal([0, 'Password set for anna.']);
+    return new ConsoleClient(t).login('anna', 'nieuw-wachtwoord-anna').then((answer) => expect(answer.status).to.equal(303));
+  });
+});
