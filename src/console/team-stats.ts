@@ -26,7 +26,7 @@ export async function teamStats(db: DbOrTrx, args: { config: HubConfig; now: num
   const firstDay = DateTime.fromMillis(args.now, { zone }).startOf('day').minus({ days: TEAM_VIEW_DAYS - 1 });
   const since = firstDay.toMillis();
   const dayOf = (at: number) => Math.floor(DateTime.fromMillis(at, { zone }).startOf('day').diff(firstDay, 'days').days + 0.5);
-  const days = Array.from({ length: TEAM_VIEW_DAYS }, (_, i) => firstDay.plus({ days: i }).setLocale('nl-NL').toFormat('ccc d/L'));
+  const days = Array.from({ length: TEAM_VIEW_DAYS }, (_, i) => firstDay.plus({ days: i }).setLocale('nl-NL').toFormat('d/L'));
   const zeros = () => Array.from({ length: TEAM_VIEW_DAYS }, () => 0);
 
   const threads: { id: number; channel: Channel; created_at: number; first_response_due: number | null; first_response_at: number | null }[] = await db('threads')
