@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshotPath, skipWithoutChromium } from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { chromiumForSuite, pageProblems, screenshotPath } from '../helpers/browser';
 import { storeName } from '../helpers/db';
 import { startHub, type TestHub } from '../helpers/hub';
 
@@ -20,32 +20,17 @@ async function startShopPage(hubBase: string): Promise<{ url: string; close(): P
 
 describe(`web chat in a real Chromium (${storeName})`, function () {
   this.timeout(60_000);
-  let browser: Browser;
+  const browser = chromiumForSuite();
   let t: TestHub;
   let shop: Awaited<ReturnType<typeof startShopPage>>;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[] = [];
 
-  before(async function () {
-    skipWithoutChromium(this);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
   beforeEach(async () => {
     t = await startHub({ now: TUESDAY_10 });
     shop = await startShopPage(t.base);
-    page = await browser.newPage({ viewport: { width: 900, height: 720 } });
-    problems.length = 0;
-    page.on('dialog', (dialog) => {
-      problems.push(`dialog: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page = await browser().newPage({ viewport: { width: 900, height: 720 } });
+    problems = pageProblems(page);
   });
   afterEach(async () => {
     await page?.close();

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { setPassword } from '../../src/console/credentials';
 import { ACCOUNT_SID, AUTH_TOKEN, HUB_NUMBER, TwilioStandIn } from '../channels/twilio-helpers';
-import { launchBrowser, screenshotPath, skipWithoutChromium } from '../helpers/browser';
+import { chromiumForSuite, pageProblems, screenshotPath } from '../helpers/browser';
 import { storeName } from '../helpers/db';
 import { startHub, type TestHub } from '../helpers/hub';
 
@@ -11,19 +11,12 @@ const PASSWORD = 'lange-zin-voor-anna';
 
 describe(`agents' console in a real Chromium (${storeName})`, function () {
   this.timeout(60_000);
-  let browser: Browser;
+  const browser = chromiumForSuite();
   let t: TestHub;
   let twilio: TwilioStandIn;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[] = [];
 
-  before(async function () {
-    skipWithoutChromium(this);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
   beforeEach(async () => {
     twilio = new TwilioStandIn();
     await twilio.start();
@@ -32,12 +25,8 @@ describe(`agents' console in a real Chromium (${storeName})`, function () {
       env: { PUBLIC_URL: 'https://hub.example.nl', TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_PHONE_NUMBER: HUB_NUMBER, TWILIO_API_URL: twilio.url },
     });
     await setPassword(t.hub.ctx.db, { agentId: 'anna', password: PASSWORD, now: TUESDAY_10 });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    problems.length = 0;
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page = await browser().newPage({ viewport: { width: 1280, height: 900 } });
+    problems = pageProblems(page);
   });
   afterEach(async () => {
     await page?.close();

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium (`apt-get install chromium`); `.ci/run` installs it. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -35,4 +35,37 @@ export async function launchBrowser(): Promise<Browser> {
 export function screenshotPath(name: string): string {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   return join(SCREENSHOT_DIR, `${name}.png`);
+}
+
+/**
+ * What went wrong on a page that a user would not see but a test must: a script dialog (an
+ * injected `alert`), console errors (a CSP violation, a failed request), uncaught exceptions.
+ */
+export function pageProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('dialog', (dialog) => {
+    problems.push(`dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  return problems;
+}
+
+/** Registers in the calling `describe` one Chromium for all its tests (skipped, or failed under CI, where there is none). */
+export function chromiumForSuite(): () => Browser {
+  let browser: Browser | undefined;
+  before(async function () {
+    skipWithoutChromium(this);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error('Chromium was not started');
+    return browser;
+  };
 }
