@@ -183,8 +183,12 @@ export function consoleRouter(ctx: HubContext): Router {
     });
   });
 
-  /** Runs a dossier action and returns to the dossier; a refusal (no address, slot taken) is shown there, not as an error page. */
-  const action = (name: string, run: (req: ConsoleRequest, reference: string, now: number) => Promise<void>) =>
+  /**
+   * Runs a dossier action and returns to the dossier; a refusal (no address, slot taken) is shown
+   * there, not as an error page. What a handoff card shows (advice, a callback, the resolution)
+   * is redrawn on the thread's Slack cards afterwards, as after the same REST call.
+   */
+  const action = (name: string, run: (req: ConsoleRequest, reference: string, now: number) => Promise<void>, options: { changesCards: boolean }) =>
     router.post(`/threads/:reference/${name}`, requireCsrf, async (req: ConsoleRequest, res) => {
       const reference = req.params.reference as string;
       const back = `/console/threads/${encodeURIComponent(reference)}`;
@@ -194,7 +198,7 @@ export function consoleRouter(ctx: HubContext): Router {
         if (error instanceof DomainError || error instanceof z.ZodError) return res.redirect(303, `${back}?problem=${encodeURIComponent(error instanceof DomainError ? error.message : 'Vul het formulier volledig in.')}`);
         throw error;
       }
-      refreshHandoffCardsInBackground(ctx, poster, reference, ctx.clock());
+      if (options.changesCards) refreshHandoffCardsInBackground(ctx, poster, reference, ctx.clock());
       res.redirect(303, `${back}?done=${name}`);
     });
 
@@ -202,21 +206,21 @@ export function consoleRouter(ctx: HubContext): Router {
   action('reply', async (req, reference, now) => {
     const form = replyForm.parse(req.body);
     await sendReply(ctx.db, ctx.senders, { reference, agent: agentOf(req), text: form.text, channel: form.channel, now });
-  });
+  }, { changesCards: false });
   action('advice', async (req, reference, now) => {
     await addAdvice(ctx.db, { reference, agent: agentOf(req), text: adviceForm.parse(req.body).text, now });
-  });
+  }, { changesCards: true });
   action('transfer', async (req, reference, now) => {
     const form = transferForm.parse(req.body);
     const [kind, id] = form.to.split(':');
     await transferThread(ctx, poster, { reference, fromAgent: agentOf(req), ...(kind === 'agent' ? { toAgent: id } : { toTeam: id }), note: form.note || undefined, now });
-  });
+  }, { changesCards: false });
   action('callbacks', async (req, reference, now) => {
     await bookCallback(ctx.db, roster, { reference, start: callbackForm.parse(req.body).start, now, via: 'console' });
-  });
+  }, { changesCards: true });
   action('resolve', async (req, reference, now) => {
     await resolveThread(ctx.db, ctx.senders, { reference, agent: agentOf(req), resolution: resolveForm.parse(req.body).resolution, now });
-  });
+  }, { changesCards: true });
 
   router.post('/merges/:id/undo', requireCsrf, async (req: ConsoleRequest, res) => {
     const reference = z.string().max(20).parse(req.body.reference);

@@ -86,6 +86,23 @@ describe(`console login, lock-out, CSRF and roles (${storeName})`, function () {
     expect((await anna.get('/console')).status).to.equal(303);
   });
 
+  it('shows every identity of a merged customer in the dossier and undoes the merge from there', async () => {
+    const sms = await t.hub.ingest({ channel: 'sms', providerId: 'SMm1', from: { kind: 'phone', value: '+31612345678' }, body: 'Pakket kwijt', at: TUESDAY_10 });
+    const mail = await t.hub.ingest({ channel: 'email', providerId: '<m1@example.nl>', from: { kind: 'email', value: 'els@example.nl' }, subject: 'Pakket', body: 'Nog steeds kwijt', at: TUESDAY_10 });
+    const merged = await t.request('POST', '/api/merges', { body: { fromReference: mail.reference, intoReference: sms.reference, by: 'anna' } });
+    expect(merged.status, merged.text).to.equal(201);
+    const anna = new ConsoleClient(t);
+    await anna.login('anna', PASSWORD);
+    const dossier = await anna.get(`/console/threads/${sms.reference}`);
+    expect(dossier.html).to.contain('+31612345678').and.to.contain('els@example.nl');
+    const undoPath = /action="(\/console\/merges\/\d+\/undo)"/.exec(dossier.html)?.[1] as string;
+    const undone = await anna.post(undoPath, { reference: sms.reference });
+    expect(undone.location).to.equal(`/console/threads/${sms.reference}?done=undo`);
+    const after = await anna.get(undone.location as string);
+    expect(after.html).to.contain('De samenvoeging is ongedaan gemaakt.');
+    expect(after.html).not.to.contain('els@example.nl');
+  });
+
   it('sets a password from the command line (npm run agent -- set-password), read from standard input', () => {
     const run = (agent: string, input: string) =>
       spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/agent.ts', 'set-password', agent], { cwd: resolve(__dirname, '../..'), input, env: { ...process.env, DATABASE_URL: t.hub.ctx.env.DATABASE_URL }, encoding: 'utf8' });
