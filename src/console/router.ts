@@ -10,6 +10,7 @@ import { CHANNELS, type Channel } from '../core/contact';
 import { getDossier } from '../core/dossier';
 import { DomainError } from '../core/errors';
 import { undoMerge } from '../core/merge';
+import { recentOutbox } from '../core/outbox';
 import { addAdvice, resolveThread, sendReply } from '../core/thread-actions';
 import { threadByReference } from '../core/threads';
 import { refreshHandoffCardsInBackground } from '../handoff/cards';
@@ -226,6 +227,12 @@ export function consoleRouter(ctx: HubContext): Router {
     const reference = z.string().max(20).parse(req.body.reference);
     await undoMerge(ctx.db, { mergeId: z.coerce.number().int().parse(req.params.id), by: agentOf(req), now: ctx.clock(), timezone });
     res.redirect(303, `/console/threads/${encodeURIComponent(reference)}?done=undo`);
+  });
+
+  // Without provider credentials nothing leaves the hub: this is where agents see what would have gone out.
+  router.get('/outbox', async (req: ConsoleRequest, res) => {
+    const messages = await recentOutbox(ctx.db, { limit: 200, timezone });
+    page(res, 'outbox', { ...chrome(req.user as ConsoleUser), messages: messages.map((message) => ({ ...message, when: when(Date.parse(message.at)), subject: message.subject ?? '', reference: message.reference ?? '' })) });
   });
 
   router.get('/team', requireLead, async (req: ConsoleRequest, res) => {

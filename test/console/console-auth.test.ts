@@ -103,6 +103,18 @@ describe(`console login, lock-out, CSRF and roles (${storeName})`, function () {
     expect(after.html).not.to.contain('els@example.nl');
   });
 
+  it('shows the outbox (what would have been sent without providers) to a logged-in agent, escaped', async () => {
+    const { reference } = await t.hub.ingest({ channel: 'email', providerId: '<o1@example.nl>', from: { kind: 'email', value: 'els@example.nl' }, name: '<script>alert(1)</script>', subject: 'Lamp', body: 'Kapot', at: TUESDAY_10 });
+    await t.hub.worker.runDue();
+    const anna = new ConsoleClient(t);
+    await anna.login('anna', PASSWORD);
+    const outbox = await anna.get('/console/outbox');
+    expect(outbox.status).to.equal(200);
+    expect(outbox.html).to.contain(`Uw klacht is ontvangen [${reference}]`);
+    expect(outbox.html).to.contain('Beste &lt;script&gt;alert(1)&lt;/script&gt;,');
+    expect(outbox.html).not.to.contain('<script>alert(1)');
+  });
+
   it('sets a password from the command line (npm run agent -- set-password), read from standard input', () => {
     const run = (agent: string, input: string) =>
       spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/agent.ts', 'set-password', agent], { cwd: resolve(__dirname, '../..'), input, env: { ...process.env, DATABASE_URL: t.hub.ctx.env.DATABASE_URL }, encoding: 'utf8' });
