@@ -189,6 +189,17 @@ describe(`web chat API (${storeName})`, function () {
     expect(JSON.parse(event.data)).to.deep.equal({ score: 4, channel: 'chat' });
   });
 
+  it('forgets a stream when the browser goes away', async () => {
+    const session = await newSession();
+    const events = await stream(session);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(t.hub.chatStreams.size).to.equal(1);
+    events.close();
+    const deadline = Date.now() + 2_000;
+    while (t.hub.chatStreams.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(t.hub.chatStreams.size).to.equal(0);
+  });
+
   it('refuses an email address that is not one, saying so', async () => {
     const created = await t.request('POST', '/chat/sessions', { body: { email: 'els at example' }, token: null });
     expect(created.status).to.equal(400);

@@ -100,7 +100,8 @@ export function chatApiRouter(ctx: HubContext, streams: ChatStreams, ingest: (co
     }
     const close = streams.open(stream);
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    req.on('close', () => {
+    // The response closes when the browser goes away (tab closed, network lost, EventSource.close()).
+    res.on('close', () => {
       clearInterval(heartbeat);
       close();
     });
