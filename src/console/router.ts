@@ -3,12 +3,14 @@ import express, { Router, type ErrorRequestHandler, type Response } from 'expres
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { bookCallback, findSlots } from '../callbacks/booking';
+import { offerSlotsInChat } from '../channels/chat/callback-offer';
 import { rosterFor } from '../callbacks/roster';
 import { slackPoster } from '../channels/slack/slack-poster';
 import type { HubContext } from '../context';
 import { CHANNELS, type Channel } from '../core/contact';
 import { getDossier } from '../core/dossier';
 import { DomainError } from '../core/errors';
+import { latestChatSessionOfThread } from '../core/chat';
 import { undoMerge } from '../core/merge';
 import { recentOutbox } from '../core/outbox';
 import { addAdvice, resolveThread, sendReply } from '../core/thread-actions';
@@ -175,6 +177,7 @@ export function consoleRouter(ctx: HubContext): Router {
       timeline: (await dossierTimeline(ctx.db, { threadId: thread.id })).map((entry) => ({ ...entry, when: when(entry.at), channelWord: entry.channel ? CHANNEL_WORD[entry.channel] : '' })),
       booked: booked ? { when: when(Date.parse(booked.start)), agent: booked.agent } : null,
       slots: slots.map((slot) => ({ start: slot.start, when: when(slot.start) })),
+      inChat: open && (await latestChatSessionOfThread(ctx.db, thread.id)) !== undefined,
       replyChannels: [{ value: '', label: 'Laatst gebruikte kanaal' }, ...(['sms', 'email', 'chat'] as const).map((channel) => ({ value: channel, label: CHANNEL_WORD[channel] }))],
       transferTargets: [
         ...ctx.config.teams.map((team) => ({ value: `team:${team.id}`, label: `Team ${team.name}` })),
@@ -219,6 +222,13 @@ export function consoleRouter(ctx: HubContext): Router {
   action('callbacks', async (req, reference, now) => {
     await bookCallback(ctx.db, roster, { reference, start: callbackForm.parse(req.body).start, now, via: 'console' });
   }, { changesCards: true });
+  // The customer picks one of the times in the chat; the booking then shows here and on the cards.
+  action('chat-offer', async (_req, reference) => {
+    const thread = await threadByReference(ctx.db, reference);
+    const session = await latestChatSessionOfThread(ctx.db, thread.id);
+    if (!session) throw new DomainError('conflict', `${reference} has no chat to offer times in`);
+    await offerSlotsInChat(ctx, session);
+  }, { changesCards: false });
   action('resolve', async (req, reference, now) => {
     await resolveThread(ctx.db, ctx.senders, { reference, agent: agentOf(req), resolution: resolveForm.parse(req.body).resolution, now });
   }, { changesCards: true });
@@ -278,6 +288,7 @@ const DONE_WORD: Record<string, string> = {
   advice: 'Het advies is vastgelegd.',
   transfer: 'De klacht is overgedragen.',
   callbacks: 'De terugbelafspraak staat.',
+  'chat-offer': 'De klant ziet nu vrije tijden in de chat.',
   resolve: 'De klacht is afgehandeld.',
   undo: 'De samenvoeging is ongedaan gemaakt.',
 };

@@ -76,6 +76,12 @@ export async function chatSessionById(db: DbOrTrx, id: string): Promise<ChatSess
   return row && toSession(row);
 }
 
+/** The newest chat session on a thread, where an agent can still reach the customer live. */
+export async function latestChatSessionOfThread(db: DbOrTrx, threadId: number): Promise<ChatSession | undefined> {
+  const row: SessionRow | undefined = await db('chat_sessions').where({ thread_id: threadId }).orderBy('created_at', 'desc').first(SESSION_COLUMNS);
+  return row && toSession(row);
+}
+
 /** The thread the session's messages went to; `opened` when the session's first message opened it. */
 export async function linkChatSession(db: DbOrTrx, args: { sessionId: string; threadId: number; opened: boolean }): Promise<void> {
   await db('chat_sessions').where({ id: args.sessionId }).whereNull('thread_id').update({ thread_id: args.threadId, opened_thread: args.opened });
