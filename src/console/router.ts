@@ -26,8 +26,7 @@ import { LOCKOUT, checkLogin } from './credentials';
 import { dossierTimeline } from './dossier-view';
 import { INBOX_PAGE_SIZE, inboxPage, type PromiseKind } from './inbox';
 import { SESSION_HOURS, endConsoleSession, startConsoleSession } from './sessions';
-import { barChartSvg } from './svg-chart';
-import { teamStats } from './team-stats';
+import { teamCharts, teamStats } from './team-stats';
 
 const ASSETS = {
   'console.css': { type: 'text/css; charset=utf-8', body: readFileSync(projectPath('public', 'console', 'console.css')) },
@@ -249,32 +248,10 @@ export function consoleRouter(ctx: HubContext): Router {
     const now = ctx.clock();
     const team = typeof req.query.team === 'string' && ctx.config.teams.some((candidate) => candidate.id === req.query.team) ? req.query.team : undefined;
     const stats = await teamStats(ctx.db, { config: ctx.config, now, team });
-    const colours: Record<Channel, string> = { voice: '#0b5cad', sms: '#2a9d8f', email: '#e9a23b', chat: '#8e5ac8' };
     page(res, 'team', {
       ...chrome(req.user as ConsoleUser),
       teams: [{ value: '', label: 'Alle teams', selected: !team }, ...ctx.config.teams.map((candidate) => ({ value: candidate.id, label: candidate.name, selected: candidate.id === team }))],
-      charts: [
-        barChartSvg({ title: 'Nieuwe klachten per kanaal per dag', labels: stats.days, stacked: true, series: CHANNELS.map((channel) => ({ name: CHANNEL_WORD[channel], colour: colours[channel], values: stats.newThreads[channel] })) }),
-        barChartSvg({
-          title: 'Ontvangstbevestiging: mediaan in seconden',
-          labels: stats.days,
-          series: [{ name: 'mediaan', colour: '#0b5cad', values: stats.ackMedianSeconds }],
-          target: { value: stats.acknowledgeTargetSeconds, label: `doel ${stats.acknowledgeTargetSeconds} s` },
-          unit: ' s',
-        }),
-        barChartSvg({ title: 'Eerste reactie binnen de belofte', labels: stats.days, stacked: true, series: [{ name: 'op tijd', colour: '#2a9d8f', values: stats.firstResponse.onTime }, { name: 'te laat', colour: '#a32020', values: stats.firstResponse.late }] }),
-        barChartSvg({
-          title: 'Terugbellen: stiptheid',
-          labels: stats.days,
-          stacked: true,
-          series: [
-            { name: 'binnen 1 min', colour: '#2a9d8f', values: stats.callbacks.onTime },
-            { name: '1-5 min laat', colour: '#e9a23b', values: stats.callbacks.late },
-            { name: 'later', colour: '#d1603d', values: stats.callbacks.veryLate },
-            { name: 'gemist', colour: '#a32020', values: stats.callbacks.missed },
-          ],
-        }),
-      ],
+      charts: teamCharts(stats, CHANNEL_WORD),
       atRisk: stats.atRisk.map((row) => ({ reference: row.reference, name: row.name ?? '', promise: PROMISE_WORD[row.promise], when: when(row.due), left: timeLeft(row.due, now), late: row.due < now })),
     });
   });

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type { HubConfig } from '../config/hub-config';
 import { CHANNELS, type Channel } from '../core/contact';
 import type { DbOrTrx } from '../core/db';
+import { barChartSvg } from './svg-chart';
 
 export const TEAM_VIEW_DAYS = 14;
 /** "Near" a promise: due within two hours. */
@@ -107,4 +108,32 @@ function median(values: number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+const CHANNEL_COLOUR: Record<Channel, string> = { voice: '#0b5cad', sms: '#2a9d8f', email: '#e9a23b', chat: '#8e5ac8' };
+
+/** The team view's four charts, as inline SVG. */
+export function teamCharts(stats: TeamStats, channelWord: Record<Channel, string>): string[] {
+  return [
+    barChartSvg({ title: 'Nieuwe klachten per kanaal per dag', labels: stats.days, stacked: true, series: CHANNELS.map((channel) => ({ name: channelWord[channel], colour: CHANNEL_COLOUR[channel], values: stats.newThreads[channel] })) }),
+    barChartSvg({
+      title: 'Ontvangstbevestiging: mediaan in seconden',
+      labels: stats.days,
+      series: [{ name: 'mediaan', colour: '#0b5cad', values: stats.ackMedianSeconds }],
+      target: { value: stats.acknowledgeTargetSeconds, label: `doel ${stats.acknowledgeTargetSeconds} s` },
+      unit: ' s',
+    }),
+    barChartSvg({ title: 'Eerste reactie binnen de belofte', labels: stats.days, stacked: true, series: [{ name: 'op tijd', colour: '#2a9d8f', values: stats.firstResponse.onTime }, { name: 'te laat', colour: '#a32020', values: stats.firstResponse.late }] }),
+    barChartSvg({
+      title: 'Terugbellen: stiptheid',
+      labels: stats.days,
+      stacked: true,
+      series: [
+        { name: 'binnen 1 min', colour: '#2a9d8f', values: stats.callbacks.onTime },
+        { name: '1-5 min laat', colour: '#e9a23b', values: stats.callbacks.late },
+        { name: 'later', colour: '#d1603d', values: stats.callbacks.veryLate },
+        { name: 'gemist', colour: '#a32020', values: stats.callbacks.missed },
+      ],
+    }),
+  ];
 }
