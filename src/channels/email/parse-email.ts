@@ -30,10 +30,9 @@ export async function parseEmail(source: Buffer, own: OwnMail, receivedAt: numbe
   const author = firstAddress(mail.from);
   const automatic = automaticKind(mail, author?.address, own.addresses);
   const messageId = mail.messageId ? angle(mail.messageId) : undefined;
-  const at = receivedAt;
 
   if (automatic === 'own-address') return { kind: 'ignored', reason: 'own-address', messageId };
-  if (automatic === 'bounce') return { kind: 'bounce', bouncedMessageIds: bouncedMessageIds(mail), status: dsnStatus(mail), at };
+  if (automatic === 'bounce') return { kind: 'bounce', bouncedMessageIds: bouncedMessageIds(mail), status: dsnStatus(mail), at: receivedAt };
   // A web form mails "From: noreply@shop" with the customer in Reply-To: answers go where a mail client would send them.
   const sender = firstAddress(mail.replyTo) ?? author;
   if (!sender) return { kind: 'ignored', reason: 'no-sender', messageId };
@@ -62,7 +61,7 @@ export async function parseEmail(source: Buffer, own: OwnMail, receivedAt: numbe
       inReplyTo: replyChain(mail),
       attachments,
       automatic: automaticReason(automatic),
-      at,
+      at: receivedAt,
       raw: {
         headers: mail.headerLines.map((header) => header.line),
         text,
@@ -140,7 +139,7 @@ function firstAddress(from: AddressObject | undefined): MailAddress | undefined 
   return entry.name ? { address: entry.address.toLowerCase(), name: entry.name } : { address: entry.address.toLowerCase() };
 }
 
-/** Dutch unless the mail says it is English (Content-Language, or an English client's reply header). */
+/** The language the mail declares (Content-Language, as Outlook sets it); otherwise the customer's or Dutch. */
 function languageOf(mail: ParsedMail): 'nl' | 'en' | undefined {
   const declared = rawHeader(mail, 'content-language').toLowerCase();
   if (declared.startsWith('en')) return 'en';
