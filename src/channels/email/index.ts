@@ -4,6 +4,7 @@ import type { Channel, InboundContact, IngestResult } from '../../core/contact';
 import { recordEmailBounce } from '../../core/delivery';
 import { advanceMailboxCursor, readMailboxCursor } from '../../core/mailbox-cursor';
 import type { ChannelSender } from '../../core/outbound';
+import { bareAddress } from './address';
 import { inboundEmailHandler } from './inbound';
 import { MailboxWatcher } from './mailbox-watcher';
 import type { OwnMail } from './parse-email';
@@ -46,8 +47,6 @@ export function mailboxWatcher(ctx: HubContext, ingest: (contact: InboundContact
 
 /** The hub's own addresses (MAIL_FROM, the mailbox's login when it is an address) and their domains. */
 function ownMail(env: HubEnv): OwnMail {
-  const addresses = [env.MAIL_FROM, env.IMAP_USER]
-    .map((value) => /([^<\s]+@[^>\s]+)>?\s*$/.exec(value ?? '')?.[1]?.toLowerCase())
-    .filter((address): address is string => address !== undefined);
+  const addresses = [env.MAIL_FROM, env.IMAP_USER].map((value) => bareAddress(value ?? '')).filter((address): address is string => address !== undefined);
   return { addresses: new Set(addresses), domains: new Set(addresses.map((address) => address.split('@')[1] as string)) };
 }

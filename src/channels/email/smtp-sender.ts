@@ -3,6 +3,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Channel } from '../../core/contact';
 import type { DbOrTrx } from '../../core/db';
 import type { ChannelSender, OutboundMessage, OutboundPurpose, SendReceipt } from '../../core/outbound';
+import { bareAddress } from './address';
 
 /** The send runs inside the caller's transaction (a job's): give up quickly rather than hold it. */
 const TIMEOUTS = { connectionTimeout: 5_000, greetingTimeout: 5_000, socketTimeout: 10_000 };
@@ -31,7 +32,7 @@ export class SmtpEmailSender implements ChannelSender {
 
   constructor(private readonly options: { smtpUrl: string; from: string }) {
     this.transport = nodemailer.createTransport({ url: options.smtpUrl, ...TIMEOUTS });
-    this.domain = /@([^>\s]+)>?\s*$/.exec(options.from)?.[1] ?? 'klachtenhub.invalid';
+    this.domain = bareAddress(options.from)?.split('@')[1] ?? 'klachtenhub.invalid';
   }
 
   async send(db: DbOrTrx, message: OutboundMessage, _now: number): Promise<SendReceipt> {
