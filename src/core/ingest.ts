@@ -32,37 +32,40 @@ type Placement =
 
 const MAX_ATTEMPTS = 3;
 
+/** Thrown inside the transaction when the contact turns out to be stored already: undoes what the attempt wrote. */
+class AlreadyStored extends Error {}
+
 /**
  * The one entry point for every channel: stores the contact on exactly one thread and returns it.
  * Matching, in layers: the reference the customer gave; the message it replies to; the customer's
- * only open thread; else a new thread. Concurrent ingests that collide on a unique key (the same
- * provider id, a new identity, a reference) are retried: the retry sees what the other one stored.
+ * only open thread; else a new thread. Concurrent ingests that collide on a unique key (a new
+ * identity, a reference) are retried: the retry sees what the other one stored.
+ *
+ * A provider's retry (the same CallSid, MessageSid or Message-ID) is rare, so it is not looked for
+ * before every contact: the contacts' unique (channel, provider id) turns the insert into a no-op,
+ * the attempt is rolled back, and the answer is the contact stored the first time.
  */
 export async function ingestContact(deps: IngestDeps, contact: InboundContact): Promise<IngestResult> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await deps.db.transaction((trx) => ingestInTransaction(trx, deps, contact));
     } catch (error) {
+      if (error instanceof AlreadyStored) return storedContact(deps.db, contact);
       if (attempt >= MAX_ATTEMPTS || !isUniqueViolation(error)) throw error;
     }
   }
 }
 
-async function ingestInTransaction(trx: Knex.Transaction, deps: IngestDeps, contact: InboundContact): Promise<IngestResult> {
-  const existing = await trx('contacts')
+async function storedContact(db: Db, contact: InboundContact): Promise<IngestResult> {
+  const stored = await db('contacts')
     .join('threads', 'threads.id', 'contacts.thread_id')
     .where({ 'contacts.channel': contact.channel, 'contacts.provider_id': contact.providerId })
     .first('contacts.id as contact_id', 'threads.id as thread_id', 'threads.reference', 'threads.customer_id');
-  if (existing) {
-    return {
-      threadId: existing.thread_id,
-      reference: existing.reference,
-      customerId: existing.customer_id,
-      contactId: existing.contact_id,
-      outcome: 'duplicate',
-    };
-  }
+  if (!stored) throw new Error(`contact ${contact.channel} ${contact.providerId} was reported stored but is not there`);
+  return { threadId: stored.thread_id, reference: stored.reference, customerId: stored.customer_id, contactId: stored.contact_id, outcome: 'duplicate' };
+}
 
+async function ingestInTransaction(trx: Knex.Transaction, deps: IngestDeps, contact: InboundContact): Promise<IngestResult> {
   const from = contact.from ? normalizeIdentity(contact.from) : undefined;
   const identities = uniqueIdentities([from, ...(contact.learnedIdentities ?? []).map(normalizeIdentity)]);
   const owners = await identityOwners(trx, identities);
@@ -85,6 +88,7 @@ async function ingestInTransaction(trx: Knex.Transaction, deps: IngestDeps, cont
 
   const thread = placement.kind === 'join' ? placement.thread : await openThread(trx, deps.sla, { contact, customerId, placement });
   const contactId = await insertContact(trx, thread.id, contact, from);
+  if (contactId === undefined) throw new AlreadyStored();
   await storeAttachments(trx, { threadId: thread.id, contactId, contact });
 
   for (const note of notes) await recordEvent(trx, { threadId: thread.id, kind: note.kind, at: contact.at, data: note.data });
@@ -234,7 +238,8 @@ async function fillCustomerName(trx: Knex.Transaction, customerId: number, name:
   if (name?.trim()) await trx('customers').where({ id: customerId }).whereNull('name').update({ name: name.trim() });
 }
 
-async function insertContact(trx: Knex.Transaction, threadId: number, contact: InboundContact, from: Identity | undefined): Promise<number> {
+/** The new contact's id; undefined when this provider id is stored already (a retry). */
+async function insertContact(trx: Knex.Transaction, threadId: number, contact: InboundContact, from: Identity | undefined): Promise<number | undefined> {
   const [row] = await trx('contacts')
     .insert({
       thread_id: threadId,
@@ -248,8 +253,10 @@ async function insertContact(trx: Knex.Transaction, threadId: number, contact: I
       at: contact.at,
       raw: contact.raw === undefined ? null : JSON.stringify(contact.raw),
     })
+    .onConflict(['channel', 'provider_id'])
+    .ignore()
     .returning('id');
-  return (row as { id: number }).id;
+  return (row as { id: number } | undefined)?.id;
 }
 
 /**
