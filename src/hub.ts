@@ -21,7 +21,8 @@ import type { HubConfig } from './config/hub-config';
 import type { HubContext } from './context';
 import { CHANNELS, type InboundContact, type IngestResult } from './core/contact';
 import { migrateToLatest, openDb } from './core/db';
-import { ACKNOWLEDGE_JOB, ATTACHMENT_REFUSED_JOB, ESCALATE_JOB, ingestContact } from './core/ingest';
+import { contactIngest, type Ingest } from './core/group-commit';
+import { ACKNOWLEDGE_JOB, ATTACHMENT_REFUSED_JOB, ESCALATE_JOB } from './core/ingest';
 import { escalateJob } from './escalation/escalate-job';
 import { SlaClock } from './core/sla';
 import { createApp } from './http/app';
@@ -47,12 +48,14 @@ export class Hub {
   /** The web chat's open event streams in this process. */
   readonly chatStreams: ChatStreams;
   private server?: Server;
+  private readonly storeContact: Ingest;
 
   private constructor(
     readonly ctx: HubContext,
     private readonly runJobs: boolean,
     dialer: AgentDialer | undefined,
   ) {
+    this.storeContact = contactIngest(ctx);
     this.mailbox = mailboxWatcher(ctx, (contact) => this.ingest(contact));
     this.chatStreams = new ChatStreams({ db: ctx.db, logger: ctx.logger });
     this.app = createApp(
@@ -106,7 +109,7 @@ export class Hub {
 
   /** The channels' way in: every inbound contact passes here. */
   async ingest(contact: InboundContact): Promise<IngestResult> {
-    const result = await ingestContact(this.ctx, contact);
+    const result = await this.storeContact(contact);
     this.ctx.metrics.contactsIngested.inc({ channel: contact.channel, outcome: result.outcome });
     return result;
   }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { enqueueJob } from '../jobs/queue';
-import { isPostgres, isUniqueViolation, type Db } from './db';
+import { isPostgres, isUniqueViolation, type Db, type DbOrTrx } from './db';
 import type { InboundContact, IngestResult, MatchedBy } from './contact';
 import { normalizeIdentity, type Identity } from './identity';
 import { findReference, newReference } from './reference';
@@ -38,25 +38,73 @@ class AlreadyStored extends Error {}
 /**
  * The one entry point for every channel: stores the contact on exactly one thread and returns it.
  * Matching, in layers: the reference the customer gave; the message it replies to; the customer's
- * only open thread; else a new thread. Concurrent ingests that collide on a unique key (a new
- * identity, a reference) are retried: the retry sees what the other one stored.
+ * only open thread; else a new thread. Each contact gets a transaction of its own; see
+ * ingestTogether for several in one.
+ */
+export function ingestContact(deps: IngestDeps, contact: InboundContact): Promise<IngestResult> {
+  return withAttempts({
+    attempt: () => deps.db.transaction((trx) => ingestInTransaction(trx, deps, contact)),
+    stored: () => storedContact(deps.db, contact),
+  });
+}
+
+/**
+ * Stores contacts in one transaction, in the order given, each in a savepoint of its own: a
+ * contact that fails is rolled back alone and reported in its place, the others are kept. One
+ * commit for all of them (see group-commit.ts for why that matters). A failed commit rejects.
+ */
+export function ingestTogether(deps: IngestDeps, contacts: InboundContact[]): Promise<PromiseSettledResult<IngestResult>[]> {
+  return deps.db.transaction(async (trx) => {
+    const results: PromiseSettledResult<IngestResult>[] = [];
+    for (const contact of contacts) {
+      try {
+        const value = await withAttempts({
+          attempt: () => inSavepoint(trx, () => ingestInTransaction(trx, deps, contact)),
+          stored: () => storedContact(trx, contact),
+        });
+        results.push({ status: 'fulfilled', value });
+      } catch (reason) {
+        results.push({ status: 'rejected', reason });
+      }
+    }
+    return results;
+  });
+}
+
+/**
+ * One contact's attempts. Concurrent ingests that collide on a unique key (a new identity, a
+ * reference) are tried again: the next attempt sees what the other one stored.
  *
  * A provider's retry (the same CallSid, MessageSid or Message-ID) is rare, so it is not looked for
  * before every contact: the contacts' unique (channel, provider id) turns the insert into a no-op,
  * the attempt is rolled back, and the answer is the contact stored the first time.
  */
-export async function ingestContact(deps: IngestDeps, contact: InboundContact): Promise<IngestResult> {
+async function withAttempts(run: { attempt: () => Promise<IngestResult>; stored: () => Promise<IngestResult> }): Promise<IngestResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await deps.db.transaction((trx) => ingestInTransaction(trx, deps, contact));
+      return await run.attempt();
     } catch (error) {
-      if (error instanceof AlreadyStored) return storedContact(deps.db, contact);
+      if (error instanceof AlreadyStored) return run.stored();
       if (attempt >= MAX_ATTEMPTS || !isUniqueViolation(error)) throw error;
     }
   }
 }
 
-async function storedContact(db: Db, contact: InboundContact): Promise<IngestResult> {
+/** Raw statements, not knex's nested transaction: that builds a whole transaction object per savepoint. */
+async function inSavepoint<T>(trx: Knex.Transaction, work: () => Promise<T>): Promise<T> {
+  await trx.raw('savepoint ingest');
+  try {
+    const result = await work();
+    await trx.raw('release savepoint ingest');
+    return result;
+  } catch (error) {
+    await trx.raw('rollback to savepoint ingest');
+    await trx.raw('release savepoint ingest');
+    throw error;
+  }
+}
+
+async function storedContact(db: DbOrTrx, contact: InboundContact): Promise<IngestResult> {
   const stored = await db('contacts')
     .join('threads', 'threads.id', 'contacts.thread_id')
     .where({ 'contacts.channel': contact.channel, 'contacts.provider_id': contact.providerId })

@@ -1,0 +1,84 @@
+import { expect } from 'chai';
+import { parseHubConfig } from '../../src/config/hub-config';
+import type { InboundContact } from '../../src/core/contact';
+import { contactIngest } from '../../src/core/group-commit';
+import { ingestTogether, type IngestDeps } from '../../src/core/ingest';
+import { SlaClock } from '../../src/core/sla';
+import { createTestDb, storeName, storeUrl, type TestDb } from '../helpers/db';
+import demoConfig from '../../config/klachtenhub.json';
+
+const at = Date.parse('2026-11-24T10:00:00+01:00');
+let sequence = 0;
+
+function sms(from: string, body: string): InboundContact {
+  return { channel: 'sms', providerId: `SM-group-${++sequence}`, from: { kind: 'phone', value: from }, body, at: at + sequence * 1000 };
+}
+
+/** Not storable: contacts.body is NOT NULL. What a bug in an adapter would hand in. */
+function broken(from: string): InboundContact {
+  return { ...sms(from, ''), body: null as unknown as string };
+}
+
+describe(`group commit: contacts handed in together (${storeName})`, () => {
+  let store: TestDb;
+  let deps: IngestDeps;
+  let commits: number;
+
+  beforeEach(async () => {
+    store = await createTestDb();
+    deps = { db: store.db, sla: new SlaClock(parseHubConfig(demoConfig, 'config/klachtenhub.json')) };
+    commits = 0;
+    store.db.on('query', (query: { sql: string }) => {
+      if (/^commit/i.test(query.sql)) commits++;
+    });
+  });
+  afterEach(() => store.destroy());
+
+  const count = async (table: string) => Number((await store.db(table).count({ n: '*' }))[0]?.n);
+
+  it('are each placed on their own customer\'s thread; on SQLite by one commit, on PostgreSQL by one each', async () => {
+    const ingest = contactIngest(deps);
+    const senders = ['+31611110001', '+31611110002', '+31611110003', '+31611110004', '+31611110005'];
+    const results = await Promise.all(senders.map((phone) => ingest(sms(phone, `Klacht van ${phone}`))));
+    expect(results.map((result) => result.outcome)).to.deep.equal(['opened', 'opened', 'opened', 'opened', 'opened']);
+    expect(new Set(results.map((result) => result.threadId)).size).to.equal(5);
+    expect(await count('contacts')).to.equal(5);
+    expect(commits).to.equal(storeUrl ? 5 : 1);
+  });
+
+  it('keep their order: a second message of a new customer joins the thread her first one opened', async () => {
+    const ingest = contactIngest(deps);
+    const [first, second] = await Promise.all([ingest(sms('+31622220001', 'Pakket kwijt')), ingest(sms('+31622220001', 'Nog steeds kwijt'))]);
+    expect(first).to.include({ outcome: 'opened' });
+    expect(second).to.include({ outcome: 'joined', matchedBy: 'identity', threadId: first?.threadId });
+    const thread = await store.db('threads').where({ id: first?.threadId }).first('summary');
+    expect(thread.summary).to.equal('Pakket kwijt');
+  });
+
+  it('a provider\'s retry in the same group is one contact, answered with the first one\'s thread', async () => {
+    const ingest = contactIngest(deps);
+    const contact = sms('+31633330001', 'Dubbel verstuurd');
+    const [first, retry] = await Promise.all([ingest(contact), ingest({ ...contact })]);
+    expect(retry).to.include({ outcome: 'duplicate', threadId: first?.threadId, contactId: first?.contactId });
+    expect(await count('contacts')).to.equal(1);
+    expect(await count('threads')).to.equal(1);
+    expect(await count('jobs')).to.equal(2); // one thread's acknowledgement and SLA check: the retry's rolled back
+  });
+
+  it('one contact that cannot be stored fails alone: what it wrote is undone, the others are kept', async () => {
+    const results = await ingestTogether(deps, [sms('+31644440001', 'Eerste'), broken('+31644440002'), sms('+31644440003', 'Derde')]);
+    expect(results.map((result) => result.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await count('contacts')).to.equal(2);
+    // The broken contact had already made its customer and thread when its insert failed.
+    expect(await count('customers')).to.equal(2);
+    expect(await count('threads')).to.equal(2);
+    expect(await store.db('identities').pluck('value')).to.have.members(['+31644440001', '+31644440003']);
+  });
+
+  it('through the hub\'s ingest too: the broken contact\'s caller gets the error, the others their threads', async () => {
+    const ingest = contactIngest(deps);
+    const outcomes = await Promise.allSettled([ingest(sms('+31655550001', 'Eerste')), ingest(broken('+31655550002')), ingest(sms('+31655550003', 'Derde'))]);
+    expect(outcomes.map((outcome) => outcome.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await count('contacts')).to.equal(2);
+  });
+});
