@@ -11,8 +11,18 @@ export interface ImapSettings {
   mailbox: string;
 }
 
-/** One fetched message, handed over to be stored. Returns false when it could not be read (left unread for a person). */
-export type MessageHandler = (message: { uid: number; source: Buffer; receivedAt: number }) => Promise<boolean>;
+export interface FetchedMessage {
+  uid: number;
+  source: Buffer;
+  receivedAt: number;
+}
+
+/**
+ * The messages of one FETCH, handed over together so that their contacts can share a commit.
+ * Answers, in order, whether each was handled (false: it could not be read and stays unread for
+ * a person). Throws when storing failed: the batch is fetched again after reconnecting.
+ */
+export type BatchHandler = (messages: FetchedMessage[]) => Promise<boolean[]>;
 
 export interface MailboxCursorStore {
   read(mailbox: string): Promise<MailboxCursor | undefined>;
@@ -54,7 +64,7 @@ export class MailboxWatcher {
   private newMail = false;
 
   constructor(
-    private readonly options: { settings: ImapSettings; cursor: MailboxCursorStore; handle: MessageHandler; logger: Logger },
+    private readonly options: { settings: ImapSettings; cursor: MailboxCursorStore; handle: BatchHandler; logger: Logger },
   ) {
     this.current = { mailbox: options.settings.mailbox, state: 'disconnected', uidValidity: null, lastUid: null, reconnectAttempts: 0, lastError: null, lastMessageAt: null };
   }
@@ -168,11 +178,12 @@ export class MailboxWatcher {
       next = following && fetchSources(client, following);
       // Should storing fail below, the session ends; the prefetch's own failure is then of no interest.
       next?.catch(() => undefined);
-      const handled: number[] = [];
-      for (const message of messages) {
-        if (await this.options.handle(message)) handled.push(message.uid);
-        lastUid = Math.max(lastUid, message.uid);
-        this.current.lastMessageAt = new Date(message.receivedAt).toISOString();
+      const outcomes = await this.options.handle(messages);
+      const handled = messages.filter((_, i) => outcomes[i]).map((message) => message.uid);
+      const last = messages.at(-1);
+      if (last) {
+        lastUid = Math.max(lastUid, last.uid);
+        this.current.lastMessageAt = new Date(last.receivedAt).toISOString();
       }
       if (handled.length > 0) await client.messageFlagsAdd(handled, ['\\Seen'], { uid: true });
       await this.options.cursor.advance(this.current.mailbox, { uidValidity, lastUid });
@@ -231,8 +242,8 @@ async function pendingBatches(client: ImapFlow, lastUid: number): Promise<number
   return batches;
 }
 
-async function fetchSources(client: ImapFlow, uids: number[]): Promise<{ uid: number; source: Buffer; receivedAt: number }[]> {
-  const messages: { uid: number; source: Buffer; receivedAt: number }[] = [];
+async function fetchSources(client: ImapFlow, uids: number[]): Promise<FetchedMessage[]> {
+  const messages: FetchedMessage[] = [];
   for await (const message of client.fetch(uids, { uid: true, source: true, internalDate: true }, { uid: true })) {
     if (!message.source) continue;
     const received = message.internalDate ? new Date(message.internalDate).getTime() : Date.now();
