@@ -36,10 +36,10 @@ const MAX_ATTEMPTS = 3;
 class AlreadyStored extends Error {}
 
 /**
- * The one entry point for every channel: stores the contact on exactly one thread and returns it.
- * Matching, in layers: the reference the customer gave; the message it replies to; the customer's
- * only open thread; else a new thread. Each contact gets a transaction of its own; see
- * ingestTogether for several in one.
+ * Stores the contact on exactly one thread, in a transaction of its own, and returns it. Matching,
+ * in layers: the reference the customer gave; the message it replies to; the customer's only open
+ * thread; else a new thread. Channels reach this (or ingestTogether) through contactIngest in
+ * group-commit.ts, which picks per store.
  */
 export function ingestContact(deps: IngestDeps, contact: InboundContact): Promise<IngestResult> {
   return withAttempts({
