@@ -36,6 +36,7 @@ interface Waiting {
 
 class GroupCommit {
   private waiting: Waiting[] = [];
+  /** A flush is scheduled or running: it takes whatever is waiting until nothing is. */
   private flushing = false;
 
   constructor(private readonly deps: IngestDeps) {}
@@ -70,9 +71,9 @@ class GroupCommit {
   }
 
   /** A contact alone needs no savepoint: the quiet hours' webhook costs what it did before grouping. */
-  private async store(contacts: InboundContact[]): Promise<PromiseSettledResult<IngestResult>[]> {
-    const [only] = contacts;
-    if (contacts.length > 1 || !only) return ingestTogether(this.deps, contacts);
-    return Promise.allSettled([ingestContact(this.deps, only)]);
+  private store(contacts: InboundContact[]): Promise<PromiseSettledResult<IngestResult>[]> {
+    const [only, ...more] = contacts;
+    if (only && more.length === 0) return Promise.allSettled([ingestContact(this.deps, only)]);
+    return ingestTogether(this.deps, contacts);
   }
 }
