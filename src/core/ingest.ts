@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import { enqueueJob } from '../jobs/queue';
+import { enqueueJob, enqueueJobs, type JobSpec } from '../jobs/queue';
 import { isPostgres, isUniqueViolation, type Db, type DbOrTrx } from './db';
-import type { InboundContact, IngestResult, MatchedBy } from './contact';
+import type { InboundContact, IngestResult, Language, MatchedBy } from './contact';
 import { normalizeIdentity, type Identity } from './identity';
 import { findReference, newReference } from './reference';
 import type { SlaClock } from './sla';
@@ -31,6 +31,8 @@ type Placement =
   | { kind: 'open'; linkTo?: { thread: ThreadRow; reason: string }; sameCustomerAs?: number };
 
 const MAX_ATTEMPTS = 3;
+/** What a customer who never said otherwise is written in. */
+const DEFAULT_LANGUAGE: Language = 'nl';
 
 /** Thrown inside the transaction when the contact turns out to be stored already: undoes what the attempt wrote. */
 class AlreadyStored extends Error {}
@@ -128,13 +130,13 @@ async function ingestInTransaction(trx: Knex.Transaction, deps: IngestDeps, cont
   const notes: { kind: 'reference-mistyped' | 'reference-unknown'; data: Record<string, unknown> }[] = [];
   const placement = await place(trx, contact, senderCustomerId, notes);
 
-  const customerId =
-    placement.kind === 'join'
-      ? placement.thread.customer_id
-      : (senderCustomerId ?? placement.sameCustomerAs ?? (await createCustomer(trx, contact)));
-  await fillCustomerName(trx, customerId, contact.name);
+  const knownCustomerId = placement.kind === 'join' ? placement.thread.customer_id : (senderCustomerId ?? placement.sameCustomerAs);
+  const customerId = knownCustomerId ?? (await createCustomer(trx, contact));
+  // A customer made just now has this contact's name and language already.
+  const newCustomer = knownCustomerId === undefined;
+  if (!newCustomer) await fillCustomerName(trx, customerId, contact.name);
 
-  const thread = placement.kind === 'join' ? placement.thread : await openThread(trx, deps.sla, { contact, customerId, placement });
+  const thread = placement.kind === 'join' ? placement.thread : await openThread(trx, deps.sla, { contact, customerId, newCustomer, placement });
   const contactId = await insertContact(trx, thread.id, contact, from);
   if (contactId === undefined) throw new AlreadyStored();
   await storeAttachments(trx, { threadId: thread.id, contactId, contact });
@@ -210,11 +212,11 @@ async function threadRepliedTo(trx: Knex.Transaction, messageIds: string[]): Pro
 async function openThread(
   trx: Knex.Transaction,
   sla: SlaClock,
-  { contact, customerId, placement }: { contact: InboundContact; customerId: number; placement: Placement & { kind: 'open' } },
+  { contact, customerId, newCustomer, placement }: { contact: InboundContact; customerId: number; newCustomer: boolean; placement: Placement & { kind: 'open' } },
 ): Promise<ThreadRow> {
   const teamId = sla.defaultTeam;
   const due = sla.dueTimes(teamId, contact.at);
-  const customer = await trx('customers').where({ id: customerId }).first('language');
+  const language = contact.language ?? (newCustomer ? DEFAULT_LANGUAGE : await customerLanguage(trx, customerId));
   const reference = await unusedReference(trx);
   const [row] = await trx('threads')
     .insert({
@@ -223,7 +225,7 @@ async function openThread(
       status: 'open',
       category: contact.category ?? null,
       summary: summarize(contact),
-      language: contact.language ?? customer?.language ?? 'nl',
+      language,
       channel: contact.channel,
       team_id: teamId,
       linked_thread_id: placement.linkTo?.thread.id ?? null,
@@ -240,17 +242,15 @@ async function openThread(
     await recordEvent(trx, { threadId, kind: 'thread-linked', at: contact.at, data: { reference: linked.reference, reason } });
     await recordEvent(trx, { threadId: linked.id, kind: 'thread-linked', at: contact.at, data: { reference, reason } });
   }
+  const jobs: JobSpec[] = [];
   if (contact.automatic) {
     await recordEvent(trx, { threadId, kind: 'acknowledgement-withheld', at: contact.at, data: { reason: contact.automatic } });
   } else {
-    await enqueueJob(trx, { kind: ACKNOWLEDGE_JOB, payload: { threadId }, runAt: contact.at, dedupeKey: `${ACKNOWLEDGE_JOB}:${threadId}` }, contact.at);
+    jobs.push({ kind: ACKNOWLEDGE_JOB, payload: { threadId }, runAt: contact.at, dedupeKey: `${ACKNOWLEDGE_JOB}:${threadId}` });
   }
   // The first promise's check; it schedules the resolution's check in turn (one job row per new thread, not two).
-  await enqueueJob(
-    trx,
-    { kind: ESCALATE_JOB, payload: { threadId, promise: 'first-response' }, runAt: due.firstResponseDue, dedupeKey: `${ESCALATE_JOB}:first-response:${threadId}` },
-    contact.at,
-  );
+  jobs.push({ kind: ESCALATE_JOB, payload: { threadId, promise: 'first-response' }, runAt: due.firstResponseDue, dedupeKey: `${ESCALATE_JOB}:first-response:${threadId}` });
+  await enqueueJobs(trx, jobs, contact.at);
   return { id: threadId, reference, customer_id: customerId, status: 'open' };
 }
 
@@ -277,9 +277,14 @@ function summarize(contact: InboundContact): string {
 
 async function createCustomer(trx: Knex.Transaction, contact: InboundContact): Promise<number> {
   const [row] = await trx('customers')
-    .insert({ name: contact.name ?? null, language: contact.language ?? 'nl', created_at: contact.at })
+    .insert({ name: contact.name ?? null, language: contact.language ?? DEFAULT_LANGUAGE, created_at: contact.at })
     .returning('id');
   return (row as { id: number }).id;
+}
+
+async function customerLanguage(trx: Knex.Transaction, customerId: number): Promise<Language> {
+  const customer = await trx('customers').where({ id: customerId }).first('language');
+  return customer?.language === 'en' ? 'en' : DEFAULT_LANGUAGE;
 }
 
 async function fillCustomerName(trx: Knex.Transaction, customerId: number, name: string | undefined): Promise<void> {

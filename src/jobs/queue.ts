@@ -31,25 +31,34 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
  * (returns false).
  */
 export async function enqueueJob(db: DbOrTrx, spec: JobSpec, now: number): Promise<boolean> {
-  const maxAttempts = spec.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new Error(`maxAttempts must be a positive integer, got ${maxAttempts}`);
-  if (!Number.isFinite(spec.runAt)) throw new Error(`runAt must be epoch milliseconds, got ${spec.runAt}`);
+  return (await enqueueJobs(db, [spec], now)) > 0;
+}
 
+/** Several jobs in one statement, as enqueueJob would insert them one by one; returns how many were new. */
+export async function enqueueJobs(db: DbOrTrx, specs: JobSpec[], now: number): Promise<number> {
+  if (specs.length === 0) return 0;
   // ON CONFLICT DO NOTHING rather than catching a unique violation: on PostgreSQL a failed
   // statement aborts the caller's whole transaction, and a duplicate is not an error here.
   const inserted: unknown[] = await db('jobs')
-    .insert({
-      kind: spec.kind,
-      payload: JSON.stringify(spec.payload ?? null),
-      dedupe_key: spec.dedupeKey ?? null,
-      state: 'queued',
-      run_at: spec.runAt,
-      attempts: 0,
-      max_attempts: maxAttempts,
-      created_at: now,
-    })
+    .insert(specs.map((spec) => jobRow(spec, now)))
     .onConflict('dedupe_key')
     .ignore()
     .returning('id');
-  return inserted.length > 0;
+  return inserted.length;
+}
+
+function jobRow(spec: JobSpec, now: number): Record<string, unknown> {
+  const maxAttempts = spec.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new Error(`maxAttempts must be a positive integer, got ${maxAttempts}`);
+  if (!Number.isFinite(spec.runAt)) throw new Error(`runAt must be epoch milliseconds, got ${spec.runAt}`);
+  return {
+    kind: spec.kind,
+    payload: JSON.stringify(spec.payload ?? null),
+    dedupe_key: spec.dedupeKey ?? null,
+    state: 'queued',
+    run_at: spec.runAt,
+    attempts: 0,
+    max_attempts: maxAttempts,
+    created_at: now,
+  };
 }

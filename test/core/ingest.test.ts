@@ -190,6 +190,18 @@ describe(`ingest: one complaint thread per issue (${storeName})`, () => {
     expect(await store.db('timeline_events').where({ kind: 'identity-conflict', thread_id: piet.threadId }).first()).to.exist;
   });
 
+  it('a thread is in the language of its first contact, else of its customer, else Dutch', async () => {
+    const english = await ingest(email('jane@example.com', 'My lamp is broken', { language: 'en', name: 'Jane' }));
+    await store.db('threads').where({ id: english.threadId }).update({ status: 'resolved' });
+    const laterBySms = await ingest(sms('+31612340000', `About ${english.reference}: still broken`));
+    const dutch = await ingest(sms('+31687650000', 'Mijn lamp is kapot'));
+    const language = async (threadId: number) => (await store.db('threads').where({ id: threadId }).first('language')).language;
+    expect(await language(english.threadId)).to.equal('en');
+    expect(laterBySms).to.include({ outcome: 'opened', customerId: english.customerId });
+    expect(await language(laterBySms.threadId)).to.equal('en');
+    expect(await language(dutch.threadId)).to.equal('nl');
+  });
+
   it('a withheld caller ID still makes a thread with the contact on it', async () => {
     const call: InboundContact = { channel: 'voice', providerId: 'CA-anon', body: 'Ik bel over mijn rekening', at };
     const result = await ingest(call);
