@@ -235,7 +235,7 @@ async function prepareSize(size: number, sla: SlaClock, log: (line: string) => v
     log(`ingest ${label}: seeded in ${fixed(seed.ms / 1000, 1)} s (${fixed(size / (seed.ms / 1000), 0)} threads/s, ${fixed(dbMegabytes, 0)} MB)`);
 
     const deps: IngestDeps = { db, sla };
-    const ingest = contactIngest(deps);
+    const ingest = contactIngest(deps).one;
     const stream = new ContactStream(size);
     const outcomes: Record<string, number> = {};
     let firstError: string | undefined;

@@ -21,7 +21,7 @@ import type { HubConfig } from './config/hub-config';
 import type { HubContext } from './context';
 import { CHANNELS, type InboundContact, type IngestResult } from './core/contact';
 import { migrateToLatest, openDb } from './core/db';
-import { contactIngest, type Ingest } from './core/group-commit';
+import { contactIngest, type ContactIngest } from './core/group-commit';
 import { ACKNOWLEDGE_JOB, ATTACHMENT_REFUSED_JOB, ESCALATE_JOB } from './core/ingest';
 import { escalateJob } from './escalation/escalate-job';
 import { SlaClock } from './core/sla';
@@ -48,15 +48,15 @@ export class Hub {
   /** The web chat's open event streams in this process. */
   readonly chatStreams: ChatStreams;
   private server?: Server;
-  private readonly storeContact: Ingest;
+  private readonly contacts: ContactIngest;
 
   private constructor(
     readonly ctx: HubContext,
     private readonly runJobs: boolean,
     dialer: AgentDialer | undefined,
   ) {
-    this.storeContact = contactIngest(ctx);
-    this.mailbox = mailboxWatcher(ctx, (contact) => this.ingest(contact));
+    this.contacts = contactIngest(ctx);
+    this.mailbox = mailboxWatcher(ctx, (contacts) => this.ingestInOrder(contacts));
     this.chatStreams = new ChatStreams({ db: ctx.db, logger: ctx.logger });
     this.app = createApp(
       ctx,
@@ -109,9 +109,18 @@ export class Hub {
 
   /** The channels' way in: every inbound contact passes here. */
   async ingest(contact: InboundContact): Promise<IngestResult> {
-    const result = await this.storeContact(contact);
+    const result = await this.contacts.one(contact);
     this.ctx.metrics.contactsIngested.inc({ channel: contact.channel, outcome: result.outcome });
     return result;
+  }
+
+  /** Contacts that arrived together (a fetch of mail), stored in their order. */
+  async ingestInOrder(contacts: InboundContact[]): Promise<PromiseSettledResult<IngestResult>[]> {
+    const results = await this.contacts.inOrder(contacts);
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') this.ctx.metrics.contactsIngested.inc({ channel: (contacts[i] as InboundContact).channel, outcome: result.value.outcome });
+    });
+    return results;
   }
 
   async listen(port = this.ctx.env.PORT): Promise<number> {

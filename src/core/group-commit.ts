@@ -2,7 +2,13 @@ import type { InboundContact, IngestResult } from './contact';
 import { isPostgres } from './db';
 import { ingestContact, ingestTogether, type IngestDeps } from './ingest';
 
-export type Ingest = (contact: InboundContact) => Promise<IngestResult>;
+/** How the hub stores inbound contacts. */
+export interface ContactIngest {
+  /** One contact: a webhook, a chat message. */
+  one(contact: InboundContact): Promise<IngestResult>;
+  /** Contacts that arrived together, stored in this order (a fetch of mail): each result in its place. */
+  inOrder(contacts: InboundContact[]): Promise<PromiseSettledResult<IngestResult>[]>;
+}
 
 /** Contacts stored by one commit at most: bounds how long one transaction holds the connection. */
 const MAX_GROUP = 50;
@@ -21,11 +27,23 @@ const MAX_GROUP = 50;
  * PostgreSQL: a transaction per contact. It runs transactions side by side (a connection pool,
  * several hub instances), and a shared transaction would hold each customer's lock until the
  * group's last contact is stored; two instances' groups could deadlock on each other's customers.
+ * Contacts that must keep their order are stored one after another there: side by side, their
+ * commits could come in any order, and a customer's second mail could open her thread.
  */
-export function contactIngest(deps: IngestDeps): Ingest {
-  if (isPostgres(deps.db)) return (contact) => ingestContact(deps, contact);
+export function contactIngest(deps: IngestDeps): ContactIngest {
+  if (isPostgres(deps.db)) {
+    return {
+      one: (contact) => ingestContact(deps, contact),
+      inOrder: async (contacts) => {
+        const results: PromiseSettledResult<IngestResult>[] = [];
+        for (const contact of contacts) results.push(...(await Promise.allSettled([ingestContact(deps, contact)])));
+        return results;
+      },
+    };
+  }
   const group = new GroupCommit(deps);
-  return (contact) => group.ingest(contact);
+  // Handed in together, in order: the queue keeps that order within the group they share.
+  return { one: (contact) => group.ingest(contact), inOrder: (contacts) => Promise.allSettled(contacts.map((contact) => group.ingest(contact))) };
 }
 
 interface Waiting {

@@ -5,7 +5,8 @@ import { parseEmail, type InboundEmail, type OwnMail } from './parse-email';
 
 export interface InboundEmailDeps {
   own: OwnMail;
-  ingest(contact: InboundContact): Promise<IngestResult>;
+  /** Stores contacts in the order given; each result in its place. */
+  ingestInOrder(contacts: InboundContact[]): Promise<PromiseSettledResult<IngestResult>[]>;
   recordBounce(args: { messageIds: string[]; status: string | undefined; at: number }): Promise<number>;
   clock: () => number;
   logger: Logger;
@@ -13,19 +14,27 @@ export interface InboundEmailDeps {
 
 /**
  * Turns fetched messages into stored contacts (or bounces on the mail they report). They are
- * parsed in mailbox order, then all handed to ingest at once, in that order, so one commit can
- * store them and a customer's first mail still opens her thread. A message the parser cannot
- * read is left unread in the mailbox for a person, and logged; a storage failure throws (after
- * the others have settled), so the watcher fetches the batch again after reconnecting.
+ * parsed in mailbox order, then the batch's contacts are stored together in that order, so one
+ * commit can store them and a customer's first mail still opens her thread. A message the parser
+ * cannot read is left unread in the mailbox for a person, and logged; a storage failure throws
+ * (after the rest of the batch has settled), so the watcher fetches the batch again after
+ * reconnecting.
  */
 export function inboundEmailHandler(deps: InboundEmailDeps): BatchHandler {
   return async (messages) => {
     const emails: (InboundEmail | undefined)[] = [];
     for (const message of messages) emails.push(await readEmail(deps, message));
-    const outcomes = await Promise.allSettled(emails.map((email, i) => (email ? storeEmail(deps, email, (messages[i] as FetchedMessage).uid) : false)));
-    const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+    const complaints = emails.flatMap((email, i) => (email?.kind === 'contact' ? [{ uid: (messages[i] as FetchedMessage).uid, contact: email.contact }] : []));
+    const [stored, reports] = await Promise.all([
+      deps.ingestInOrder(complaints.map(({ contact }) => contact)),
+      Promise.allSettled(emails.map((email, i) => (email && email.kind !== 'contact' ? handleReport(deps, email, (messages[i] as FetchedMessage).uid) : undefined))),
+    ]);
+    stored.forEach((result, i) => {
+      if (result.status === 'fulfilled') deps.logger.debug({ uid: complaints[i]?.uid, reference: result.value.reference, outcome: result.value.outcome }, 'email stored');
+    });
+    const failure = [...stored, ...reports].find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;
-    return outcomes.map((outcome) => outcome.status === 'fulfilled' && outcome.value);
+    return emails.map((email) => email !== undefined);
   };
 }
 
@@ -41,15 +50,12 @@ async function readEmail(deps: InboundEmailDeps, { uid, source, receivedAt }: Fe
   }
 }
 
-async function storeEmail(deps: InboundEmailDeps, email: InboundEmail, uid: number): Promise<true> {
-  if (email.kind === 'contact') {
-    const result = await deps.ingest(email.contact);
-    deps.logger.debug({ uid, reference: result.reference, outcome: result.outcome }, 'email stored');
-  } else if (email.kind === 'bounce') {
+/** A bounce marks the mail it reports; our own mail and mail without a sender are only logged. */
+async function handleReport(deps: InboundEmailDeps, email: Exclude<InboundEmail, { kind: 'contact' }>, uid: number): Promise<void> {
+  if (email.kind === 'bounce') {
     const matched = await deps.recordBounce({ messageIds: email.bouncedMessageIds, status: email.status, at: email.at });
     if (matched === 0) deps.logger.info({ uid }, 'delivery report about mail the hub did not send: ignored');
   } else {
     deps.logger.info({ uid, reason: email.reason, messageId: email.messageId }, 'email ignored');
   }
-  return true;
 }

@@ -17,7 +17,10 @@ export function withSmtpSender(senders: Map<Channel, ChannelSender>, env: HubEnv
 }
 
 /** The IMAP reader of the complaints mailbox, when IMAP_HOST is set. */
-export function mailboxWatcher(ctx: HubContext, ingest: (contact: InboundContact) => Promise<IngestResult>): MailboxWatcher | undefined {
+export function mailboxWatcher(
+  ctx: HubContext,
+  ingestInOrder: (contacts: InboundContact[]) => Promise<PromiseSettledResult<IngestResult>[]>,
+): MailboxWatcher | undefined {
   const { env } = ctx;
   if (!env.IMAP_HOST || !env.IMAP_USER || !env.IMAP_PASSWORD) return undefined;
   const { db, clock } = ctx;
@@ -36,7 +39,7 @@ export function mailboxWatcher(ctx: HubContext, ingest: (contact: InboundContact
     },
     handle: inboundEmailHandler({
       own: ownMail(env),
-      ingest,
+      ingestInOrder,
       recordBounce: (args) => recordEmailBounce(db, args),
       clock,
       logger: ctx.logger,
