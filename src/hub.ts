@@ -110,7 +110,7 @@ export class Hub {
   /** The channels' way in: every inbound contact passes here. */
   async ingest(contact: InboundContact): Promise<IngestResult> {
     const result = await this.contacts.one(contact);
-    this.ctx.metrics.contactsIngested.inc({ channel: contact.channel, outcome: result.outcome });
+    this.countIngested(contact, result);
     return result;
   }
 
@@ -118,9 +118,13 @@ export class Hub {
   async ingestInOrder(contacts: InboundContact[]): Promise<PromiseSettledResult<IngestResult>[]> {
     const results = await this.contacts.inOrder(contacts);
     results.forEach((result, i) => {
-      if (result.status === 'fulfilled') this.ctx.metrics.contactsIngested.inc({ channel: (contacts[i] as InboundContact).channel, outcome: result.value.outcome });
+      if (result.status === 'fulfilled') this.countIngested(contacts[i] as InboundContact, result.value);
     });
     return results;
+  }
+
+  private countIngested(contact: InboundContact, result: IngestResult): void {
+    this.ctx.metrics.contactsIngested.inc({ channel: contact.channel, outcome: result.outcome });
   }
 
   async listen(port = this.ctx.env.PORT): Promise<number> {
