@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { BackgroundTasks } from './background-tasks';
 import type { OfferLinks } from './callbacks/offer-link';
 import type { HubEnv } from './config/env';
 import type { HubConfig } from './config/hub-config';
@@ -18,6 +19,8 @@ export interface HubContext {
   logger: Logger;
   /** Signed links to the callback booking page, for emails. */
   offerLinks: OfferLinks;
+  /** What requests left running after their response; the hub's stop waits for it. */
+  background: BackgroundTasks;
   /** The hub's one clock (epoch ms), so every "now" below comes from one place. */
   clock: () => number;
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import pino, { type Logger } from 'pino';
+import { BackgroundTasks } from './background-tasks';
 import { acknowledgeJob } from './acknowledgements/acknowledge-job';
 import { chatRouter, withChatSender } from './channels/chat';
 import { ChatStreams } from './channels/chat/chat-streams';
@@ -99,6 +100,7 @@ export class Hub {
       metrics: createMetrics(db),
       offerLinks: new OfferLinks({ secret: options.env.CALLBACK_LINK_SECRET, publicUrl: options.env.PUBLIC_URL }),
       logger,
+      background: new BackgroundTasks(),
       clock: options.clock ?? Date.now,
     };
     if (ctx.offerLinks.ephemeral) logger.warn('CALLBACK_LINK_SECRET is unset: emailed callback links work only until this process restarts, and only on this instance');
@@ -148,6 +150,8 @@ export class Hub {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
     }
+    // No request is left to start any; what the last ones started still needs the store.
+    await this.ctx.background.settled();
     await this.ctx.db.destroy();
   }
 }

@@ -1,3 +1,4 @@
+import type { HubContext } from '../context';
 import type { Language } from '../core/contact';
 import type { DbOrTrx } from '../core/db';
 import { threadByReference } from '../core/threads';
@@ -53,8 +54,11 @@ export async function refreshHandoffCards(
 
 
 /** After an HTTP response has gone: the refresh runs on its own, and a failure is logged, never thrown. */
-export function refreshHandoffCardsInBackground(ctx: HandoffContext, poster: SlackPoster, reference: string, now: number): void {
-  refreshHandoffCards(ctx, poster, { reference, now }).catch((error: unknown) => {
-    ctx.logger.warn({ err: error, reference }, 'handoff cards not refreshed');
-  });
+export function refreshHandoffCardsInBackground(ctx: HandoffContext & Pick<HubContext, 'background'>, poster: SlackPoster, reference: string, now: number): void {
+  ctx.background.track(
+    refreshHandoffCards(ctx, poster, { reference, now }).then(
+      () => undefined,
+      (error: unknown) => ctx.logger.warn({ err: error, reference }, 'handoff cards not refreshed'),
+    ),
+  );
 }

@@ -17,19 +17,23 @@ export interface FakeSlackApi {
   waitFor(method: string, count?: number): Promise<SlackApiCall[]>;
   /** Make `method` answer `{ok:false, error}` from now on. */
   fail(method: string, error: string): void;
+  /** Make `method` take `ms` before it is recorded and answered, like a slow Slack. */
+  delay(method: string, ms: number): void;
   close(): Promise<void>;
 }
 
 export async function startFakeSlackApi(): Promise<FakeSlackApi> {
   const calls: SlackApiCall[] = [];
   const failures = new Map<string, string>();
+  const delays = new Map<string, number>();
   let ts = 1764000000;
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => (raw += chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
       const method = (req.url ?? '').replace(/^\/api\//, '').replace(/^\//, '').split('?')[0] as string;
+      await new Promise((resolve) => setTimeout(resolve, delays.get(method) ?? 0));
       const args: Record<string, any> = (req.headers['content-type'] ?? '').includes('json')
         ? JSON.parse(raw || '{}')
         : Object.fromEntries(new URLSearchParams(raw));
@@ -59,6 +63,9 @@ export async function startFakeSlackApi(): Promise<FakeSlackApi> {
     },
     fail(method, error) {
       failures.set(method, error);
+    },
+    delay(method, ms) {
+      delays.set(method, ms);
     },
     async close() {
       server.closeAllConnections();

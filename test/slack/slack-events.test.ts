@@ -160,6 +160,17 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       expect(resolved).not.to.contain(HANDOFF_ACTIONS.addAdvice);
     });
 
+    it('a hub stopping right after an API change still redraws the card before it closes the store', async () => {
+      const { reference } = await transferredThread();
+      await slack.waitFor('chat.postMessage');
+      slack.delay('chat.update', 300);
+      expect((await t.request('POST', `/api/threads/${reference}/advice`, { body: { agent: 'bram', text: 'Simkaart omwisselen' } })).status).to.equal(201);
+      await t.hub.stop();
+      const [update] = slack.callsTo('chat.update');
+      expect(update, 'the card update reached Slack before stop() returned').to.exist;
+      expect(JSON.stringify(update?.args.blocks)).to.contain('Simkaart omwisselen');
+    });
+
     it('an empty advice or resolution, or a Slack user without an agent, is refused on the field and changes nothing', async () => {
       const { reference } = await transferredThread();
       // The modals' callback ids, as the add-advice and resolve tests above read them from views.open.
