@@ -1,4 +1,5 @@
 import type { Db, DbOrTrx } from '../src/core/db';
+import { ACKNOWLEDGE_JOB, ESCALATE_JOB } from '../src/core/ingest';
 import { luhnCheckDigit } from '../src/core/reference';
 
 /**
@@ -40,6 +41,12 @@ export function seededIsOpen(i: number): boolean {
   return i % 10 === 0;
 }
 
+/** Seeded thread i was created at this time: the n threads spread over the year before `now`. */
+function seededCreatedAt(i: number, n: number, now: number): number {
+  const span = 365 * DAY;
+  return now - span + Math.floor((i * span) / (n + 1)) - 2 * DAY;
+}
+
 export interface SeedResult {
   threads: number;
   ms: number;
@@ -51,8 +58,7 @@ export async function seedThreads(db: Db, n: number, now: number): Promise<SeedR
   const start = process.hrtime.bigint();
   await db.raw('PRAGMA journal_mode = DELETE');
   await db.raw('PRAGMA cache_size = -262144'); // 256 MiB while seeding
-  const span = 365 * DAY;
-  const createdAt = (i: number): number => now - span + Math.floor((i * span) / (n + 1)) - 2 * DAY;
+  const createdAt = (i: number): number => seededCreatedAt(i, n, now);
 
   await db.transaction(async (trx) => {
     await insertChunks(trx, 'customers', ['id', 'name', 'language', 'created_at'], n, (i) => [i, `Klant ${i}`, 'nl', createdAt(i)]);
@@ -115,6 +121,27 @@ export async function seedThreads(db: Db, n: number, now: number): Promise<SeedR
 
   await db.raw('PRAGMA cache_size = -2000'); // SQLite's default, as the hub runs
   await db.raw('PRAGMA journal_mode = WAL');
+  return { threads: n, ms: Number(process.hrtime.bigint() - start) / 1e6 };
+}
+
+/**
+ * A year of job history for seedThreads' threads: each one's acknowledgement and first-response
+ * check, finished long ago, as the hub leaves them in the jobs table. Expects seedThreads(db, n, now) first.
+ */
+export async function seedFinishedJobs(db: Db, n: number, now: number): Promise<SeedResult> {
+  const start = process.hrtime.bigint();
+  const createdAt = (i: number): number => seededCreatedAt(i, n, now);
+  await db.transaction(async (trx) => {
+    const columns = ['kind', 'payload', 'dedupe_key', 'state', 'run_at', 'attempts', 'max_attempts', 'created_at', 'finished_at'];
+    await insertChunks(trx, 'jobs', columns, n, (i) => {
+      const at = createdAt(i);
+      return [ACKNOWLEDGE_JOB, JSON.stringify({ threadId: i }), `${ACKNOWLEDGE_JOB}:${i}`, 'done', at, 1, 5, at, at + 2_000];
+    });
+    await insertChunks(trx, 'jobs', columns, n, (i) => {
+      const due = createdAt(i) + 8 * HOUR;
+      return [ESCALATE_JOB, JSON.stringify({ threadId: i, promise: 'first-response' }), `${ESCALATE_JOB}:first-response:${i}`, 'done', due, 1, 5, createdAt(i), due + 100];
+    });
+  });
   return { threads: n, ms: Number(process.hrtime.bigint() - start) / 1e6 };
 }
 

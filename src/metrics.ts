@@ -9,6 +9,9 @@ export interface HubMetrics {
   callbackOutcomes: Counter<'outcome'>;
 }
 
+/** Failed jobs stay counted: each one is a promise nobody kept, for an operator to look at. */
+const COUNTED_JOB_STATES = ['queued', 'running', 'failed'];
+
 /** One registry per hub (not prom-client's global), so several hubs in one process stay apart. */
 export function createMetrics(db: Db): HubMetrics {
   const registry = new Registry();
@@ -19,24 +22,31 @@ export function createMetrics(db: Db): HubMetrics {
     labelNames: ['channel', 'outcome'] as const,
     registers: [registry],
   });
+  // The gauges count the work at hand, never the history: resolved threads and done jobs only
+  // grow, and counting them would read the whole table on every scrape (about 0.8 s with a
+  // million threads, during which SQLite's synchronous driver holds up every webhook).
   new Gauge({
     name: 'klachtenhub_threads',
-    help: 'Complaint threads by status',
+    help: 'Complaint threads still open (status="open"); resolved ones are history and not counted',
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {
-      const rows: { status: string; n: number }[] = await db('threads').groupBy('status').select('status').count({ n: '*' });
+      const open = await db('threads').where({ status: 'open' }).count({ n: '*' }).first();
       this.reset();
-      for (const row of rows) this.set({ status: row.status }, Number(row.n));
+      this.set({ status: 'open' }, Number(open?.n ?? 0));
     },
   });
   new Gauge({
     name: 'klachtenhub_jobs',
-    help: 'Scheduled jobs by kind and state',
+    help: 'Scheduled jobs waiting, running or failed, by kind and state; done jobs are history and not counted',
     labelNames: ['kind', 'state'] as const,
     registers: [registry],
     async collect() {
-      const rows: { kind: string; state: string; n: number }[] = await db('jobs').groupBy('kind', 'state').select('kind', 'state').count({ n: '*' });
+      const rows: { kind: string; state: string; n: number }[] = await db('jobs')
+        .whereIn('state', COUNTED_JOB_STATES)
+        .groupBy('kind', 'state')
+        .select('kind', 'state')
+        .count({ n: '*' });
       this.reset();
       for (const row of rows) this.set({ kind: row.kind, state: row.state }, Number(row.n));
     },

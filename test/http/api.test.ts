@@ -87,6 +87,17 @@ describe(`HTTP API (${storeName})`, function () {
       expect(text).to.match(/^# TYPE klachtenhub_threads gauge$/m);
       expect(text).to.match(/^klachtenhub_threads\{status="open"\} 1$/m);
     });
+
+    it('counts the work at hand in the gauges, not the history: open threads, and jobs not done', async () => {
+      await t.hub.ingest(sms('+31612345678', 'Mijn pakket is kapot'));
+      const { reference } = await t.hub.ingest(sms('+31687654321', 'Verkeerde maat geleverd'));
+      expect((await t.request('POST', `/api/threads/${reference}/resolve`, { body: { agent: 'anna', resolution: 'Nieuwe maat verstuurd' } })).status).to.equal(200);
+      await t.hub.worker.runDue(); // the acknowledgements are due now, the SLA checks later
+      const text = await (await fetch(`${t.base}/metrics`)).text();
+      expect(text.match(/^klachtenhub_threads\{.*$/gm)).to.deep.equal(['klachtenhub_threads{status="open"} 1']);
+      expect(text).to.match(/^klachtenhub_jobs\{kind="escalate",state="queued"\} 2$/m);
+      expect(text).not.to.match(/state="done"/);
+    });
   });
 
   describe('authentication', () => {
