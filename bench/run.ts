@@ -15,7 +15,7 @@
  *   BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test)
  *   BENCH_IMAP_MESSAGES=2000   mails in the Dovecot mailbox (email-imap), BENCH_IMAP_ROUNDS=3
  *   BENCH_CHAT_STREAMS=200     open chat event streams (chat), BENCH_CHAT_MESSAGES=7 per session and phase
- *   BENCH_METRICS_THREADS=1000000  threads of history behind a /metrics scrape (metrics-scrape), BENCH_METRICS_SCRAPES=30
+ *   BENCH_HISTORY_THREADS=1000000  threads of history behind /metrics and the team view (history-reads), BENCH_HISTORY_READS=30
  *   BENCH_INBOX_THREADS=10000  open threads behind the console inbox (console-inbox), BENCH_INBOX_REQUESTS=40
  * Quick smoke run: BENCH_SIZES=1000,20000 BENCH_CONTACTS=300 npm run bench
  */
@@ -29,13 +29,13 @@ import { callbacksBenchmark } from './callbacks';
 import { chatBenchmark } from './chat';
 import { consoleInboxBenchmark } from './console-inbox';
 import { emailImapBenchmark } from './email-imap';
+import { historyReadsBenchmark } from './history-reads';
 import { ingestBenchmark } from './ingest';
-import { metricsScrapeBenchmark } from './metrics-scrape';
 import { slackAckBenchmark } from './slack-ack';
 import { smsWebhooksBenchmark } from './sms-webhooks';
 
 /** In the order they run. Add new benchmarks here. */
-const BENCHMARKS: Benchmark[] = [ingestBenchmark, callbacksBenchmark, callbackDispatchBenchmark, smsWebhooksBenchmark, metricsScrapeBenchmark, slackAckBenchmark, emailImapBenchmark, chatBenchmark, consoleInboxBenchmark];
+const BENCHMARKS: Benchmark[] = [ingestBenchmark, callbacksBenchmark, callbackDispatchBenchmark, smsWebhooksBenchmark, historyReadsBenchmark, slackAckBenchmark, emailImapBenchmark, chatBenchmark, consoleInboxBenchmark];
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS_DIR = join(__dirname, 'results');

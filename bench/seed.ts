@@ -41,9 +41,9 @@ export function seededIsOpen(i: number): boolean {
   return i % 10 === 0;
 }
 
-/** Seeded thread i was created at this time: the n threads spread over the year before `now`. */
-function seededCreatedAt(i: number, n: number, now: number): number {
-  const span = 365 * DAY;
+/** Seeded thread i was created at this time: the n threads spread evenly over `spanDays` before `now` (the last two days left empty). */
+function seededCreatedAt(i: number, n: number, now: number, spanDays: number): number {
+  const span = spanDays * DAY;
   return now - span + Math.floor((i * span) / (n + 1)) - 2 * DAY;
 }
 
@@ -53,12 +53,12 @@ export interface SeedResult {
 }
 
 /** Seeds n customers/identities/threads/contacts, all created before `now`. Expects empty, migrated tables. */
-export async function seedThreads(db: Db, n: number, now: number): Promise<SeedResult> {
+export async function seedThreads(db: Db, n: number, now: number, spanDays = 365): Promise<SeedResult> {
   if (n > 9_999_999) throw new Error('at most 9,999,999 seeded threads (7-digit phone and reference payloads)');
   const start = process.hrtime.bigint();
   await db.raw('PRAGMA journal_mode = DELETE');
   await db.raw('PRAGMA cache_size = -262144'); // 256 MiB while seeding
-  const createdAt = (i: number): number => seededCreatedAt(i, n, now);
+  const createdAt = (i: number): number => seededCreatedAt(i, n, now, spanDays);
 
   await db.transaction(async (trx) => {
     await insertChunks(trx, 'customers', ['id', 'name', 'language', 'created_at'], n, (i) => [i, `Klant ${i}`, 'nl', createdAt(i)]);
@@ -125,21 +125,29 @@ export async function seedThreads(db: Db, n: number, now: number): Promise<SeedR
 }
 
 /**
- * A year of job history for seedThreads' threads: each one's acknowledgement and first-response
- * check, finished long ago, as the hub leaves them in the jobs table. Expects seedThreads(db, n, now) first.
+ * What a year leaves behind for seedThreads' threads, as the hub writes it: each thread's
+ * acknowledgement and first-response check as finished jobs, its `acknowledged` timeline event,
+ * and for every tenth thread a callback that was made. Expects seedThreads(db, n, now, spanDays) first.
  */
-export async function seedFinishedJobs(db: Db, n: number, now: number): Promise<SeedResult> {
+export async function seedHistory(db: Db, n: number, now: number, spanDays = 365): Promise<SeedResult> {
   const start = process.hrtime.bigint();
-  const createdAt = (i: number): number => seededCreatedAt(i, n, now);
+  const createdAt = (i: number): number => seededCreatedAt(i, n, now, spanDays);
   await db.transaction(async (trx) => {
-    const columns = ['kind', 'payload', 'dedupe_key', 'state', 'run_at', 'attempts', 'max_attempts', 'created_at', 'finished_at'];
-    await insertChunks(trx, 'jobs', columns, n, (i) => {
+    const jobColumns = ['kind', 'payload', 'dedupe_key', 'state', 'run_at', 'attempts', 'max_attempts', 'created_at', 'finished_at'];
+    await insertChunks(trx, 'jobs', jobColumns, n, (i) => {
       const at = createdAt(i);
       return [ACKNOWLEDGE_JOB, JSON.stringify({ threadId: i }), `${ACKNOWLEDGE_JOB}:${i}`, 'done', at, 1, 5, at, at + 2_000];
     });
-    await insertChunks(trx, 'jobs', columns, n, (i) => {
+    await insertChunks(trx, 'jobs', jobColumns, n, (i) => {
       const due = createdAt(i) + 8 * HOUR;
       return [ESCALATE_JOB, JSON.stringify({ threadId: i, promise: 'first-response' }), `${ESCALATE_JOB}:first-response:${i}`, 'done', due, 1, 5, createdAt(i), due + 100];
+    });
+    await insertChunks(trx, 'timeline_events', ['thread_id', 'kind', 'data', 'at'], n, (i) => [i, 'acknowledged', JSON.stringify({ channel: 'sms' }), createdAt(i) + 2_000]);
+    const callbackColumns = ['thread_id', 'team_id', 'agent_id', 'start', 'end', 'status', 'booked_via', 'created_at', 'actual_start', 'outcome'];
+    await insertChunks(trx, 'callbacks', callbackColumns, Math.floor(n / 10), (k) => {
+      const i = k * 10;
+      const slot = createdAt(i) + DAY;
+      return [i, 'service', 'bram', slot, slot + 15 * 60_000, 'done', 'sms', createdAt(i) + HOUR, slot + 20_000, 'completed'];
     });
   });
   return { threads: n, ms: Number(process.hrtime.bigint() - start) / 1e6 };

@@ -26,16 +26,26 @@ export async function teamStats(db: DbOrTrx, args: { config: HubConfig; now: num
   const zone = args.config.timezone;
   const firstDay = DateTime.fromMillis(args.now, { zone }).startOf('day').minus({ days: TEAM_VIEW_DAYS - 1 });
   const since = firstDay.toMillis();
-  const dayOf = (at: number) => Math.floor(DateTime.fromMillis(at, { zone }).startOf('day').diff(firstDay, 'days').days + 0.5);
+  // Each day's start by the business calendar (a day has 23 or 25 hours when the clocks change),
+  // worked out once: a time zone conversion per row cost 4 s for the 80,000 rows of a busy fortnight.
+  const dayStarts = Array.from({ length: TEAM_VIEW_DAYS }, (_, i) => firstDay.plus({ days: i }).toMillis());
+  const dayOf = (at: number) => dayStarts.filter((start) => start <= at).length - 1;
   const days = Array.from({ length: TEAM_VIEW_DAYS }, (_, i) => firstDay.plus({ days: i }).setLocale('nl-NL').toFormat('d/L'));
   const zeros = () => Array.from({ length: TEAM_VIEW_DAYS }, () => 0);
 
-  const threads: { id: number; channel: Channel; created_at: number; first_response_due: number | null; first_response_at: number | null }[] = await db('threads')
-    .where('created_at', '>=', since)
-    .modify((builder) => {
-      if (args.team) builder.where('team_id', args.team);
-    })
-    .select('id', 'channel', 'created_at', 'first_response_due', 'first_response_at');
+  const threadsOpened = () =>
+    db('threads')
+      .where('created_at', '>=', since)
+      .modify((builder) => {
+        if (args.team) builder.where('team_id', args.team);
+      });
+  const threads: { id: number; channel: Channel; created_at: number; first_response_due: number | null; first_response_at: number | null }[] = await threadsOpened().select(
+    'id',
+    'channel',
+    'created_at',
+    'first_response_due',
+    'first_response_at',
+  );
   const newThreads = Object.fromEntries(CHANNELS.map((channel) => [channel, zeros()])) as Record<Channel, number[]>;
   const firstResponse = { onTime: zeros(), late: zeros() };
   for (const thread of threads) {
@@ -46,16 +56,19 @@ export async function teamStats(db: DbOrTrx, args: { config: HubConfig; now: num
     }
   }
 
-  const acknowledged: { created_at: number; at: number }[] = await db('timeline_events')
-    .join('threads', 'threads.id', 'timeline_events.thread_id')
-    .where('timeline_events.kind', 'acknowledged')
-    .where('threads.created_at', '>=', since)
-    .modify((builder) => {
-      if (args.team) builder.where('threads.team_id', args.team);
-    })
-    .select('threads.created_at', 'timeline_events.at');
+  // By the fortnight's thread ids, so the timeline's thread index is used: a join let SQLite read
+  // the whole timeline for its acknowledgements.
+  const acknowledged: { thread_id: number; at: number }[] = await db('timeline_events')
+    .where('kind', 'acknowledged')
+    .whereIn('thread_id', threadsOpened().select('id'))
+    .select('thread_id', 'at');
+  const openedAt = new Map(threads.map((thread) => [Number(thread.id), Number(thread.created_at)]));
   const ackSeconds: number[][] = Array.from({ length: TEAM_VIEW_DAYS }, () => []);
-  for (const row of acknowledged) ackSeconds[dayOf(Number(row.created_at))]?.push((Number(row.at) - Number(row.created_at)) / 1000);
+  for (const row of acknowledged) {
+    const opened = openedAt.get(Number(row.thread_id));
+    // A thread opened between the two reads is in the next page load's figures.
+    if (opened !== undefined) ackSeconds[dayOf(opened)]?.push((Number(row.at) - opened) / 1000);
+  }
 
   const callbackRows: { start: number; status: string; actual_start: number | null }[] = await db('callbacks')
     .where('start', '>=', since)

@@ -9,6 +9,7 @@ import * as slackCardsMigration from '../../migrations/20261124_009_slack_cards'
 import * as chatMigration from '../../migrations/20261125_010_chat';
 import * as consoleMigration from '../../migrations/20261125_011_console';
 import * as emailMigration from '../../migrations/20261125_012_email';
+import * as historyIndexesMigration from '../../migrations/20261202_013_history_indexes';
 
 export type Db = Knex;
 export type DbOrTrx = Knex | Knex.Transaction;
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125_010_chat': chatMigration,
   '20261125_011_console': consoleMigration,
   '20261125_012_email': emailMigration,
+  '20261202_013_history_indexes': historyIndexesMigration,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {
