@@ -27,6 +27,7 @@ import { ACKNOWLEDGE_JOB, ATTACHMENT_REFUSED_JOB, ESCALATE_JOB } from './core/in
 import { escalateJob } from './escalation/escalate-job';
 import { SlaClock } from './core/sla';
 import { createApp } from './http/app';
+import { JOBS_PURGE_JOB, jobsPurgeJob, scheduleJobsPurge } from './jobs/purge';
 import { JobWorker, type JobHandler } from './jobs/worker';
 import { createMetrics } from './metrics';
 import { hostname } from 'node:os';
@@ -76,6 +77,7 @@ export class Hub {
       [CALLBACK_CONFIRM_JOB, callbackNoticeJob(ctx, 'confirmation')],
       [CALLBACK_REMIND_JOB, callbackNoticeJob(ctx, 'reminder')],
       [CALLBACK_CALL_JOB, callbackCallJob(ctx, dialer)],
+      [JOBS_PURGE_JOB, jobsPurgeJob(ctx)],
     ]);
     this.worker = new JobWorker({ db: ctx.db, handlers, workerId: `${hostname()}:${process.pid}`, clock: ctx.clock, logger: ctx.logger });
   }
@@ -130,6 +132,7 @@ export class Hub {
   }
 
   async listen(port = this.ctx.env.PORT): Promise<number> {
+    if (this.runJobs) await scheduleJobsPurge(this.ctx.db, { timezone: this.ctx.config.timezone, now: this.ctx.clock() });
     const server = this.app.listen(port);
     this.server = server;
     await new Promise<void>((resolve, reject) => {

@@ -5,7 +5,10 @@ export interface JobSpec {
   payload: unknown;
   /** Epoch milliseconds; the job is not claimed before this. */
   runAt: number;
-  /** At most one job per key, ever: e.g. "acknowledge:<thread id>". */
+  /**
+   * At most one job per key: e.g. "acknowledge:<thread id>". A done job is purged after 30 days
+   * (purge.ts), and its key with it: a key must name something that happens once.
+   */
   dedupeKey?: string;
   /** Default 5. Counts claims, so a worker that dies mid-job uses up an attempt too. */
   maxAttempts?: number;
