@@ -10,9 +10,9 @@ export const JOBS_PURGE_JOB = 'jobs-purge';
 export const DONE_JOBS_KEPT_MS = 30 * 86_400_000;
 
 /**
- * One run deletes at most this many (4 statements of 5,000): on SQLite the run holds the only
- * connection, so a year of jobs left by a hub from before the purge goes in short runs, a minute
- * apart, instead of in one that stops every webhook for seconds.
+ * A run deletes at most BATCHES_PER_RUN statements of BATCH jobs (20,000): on SQLite the run holds
+ * the only connection, so a year of jobs left by a hub from before the purge goes in short runs,
+ * a minute apart, instead of in one that stops every webhook for seconds.
  */
 const BATCH = 5_000;
 const BATCHES_PER_RUN = 4;
