@@ -26,7 +26,11 @@ const NIGHTLY = { hour: 3, minute: 30 };
  */
 export async function scheduleJobsPurge(db: DbOrTrx, args: { timezone: string; now: number }): Promise<void> {
   const night = DateTime.fromMillis(args.now, { zone: args.timezone }).plus({ days: 1 }).set({ ...NIGHTLY, second: 0, millisecond: 0 });
-  await enqueueJob(db, { kind: JOBS_PURGE_JOB, payload: null, runAt: night.toMillis(), dedupeKey: `${JOBS_PURGE_JOB}:${night.toISODate()}` }, args.now);
+  await enqueuePurge(db, { runAt: night.toMillis(), key: night.toFormat('yyyy-MM-dd'), now: args.now });
+}
+
+async function enqueuePurge(db: DbOrTrx, args: { runAt: number; key: string; now: number }): Promise<void> {
+  await enqueueJob(db, { kind: JOBS_PURGE_JOB, payload: null, runAt: args.runAt, dedupeKey: `${JOBS_PURGE_JOB}:${args.key}` }, args.now);
 }
 
 /**
@@ -48,7 +52,7 @@ export function jobsPurgeJob(ctx: Pick<HubContext, 'config' | 'clock' | 'logger'
     }
     if (backlog) {
       const at = now + BACKLOG_PAUSE_MS;
-      await enqueueJob(trx, { kind: JOBS_PURGE_JOB, payload: null, runAt: at, dedupeKey: `${JOBS_PURGE_JOB}:${new Date(at).toISOString()}` }, now);
+      await enqueuePurge(trx, { runAt: at, key: new Date(at).toISOString(), now });
     } else {
       await scheduleJobsPurge(trx, { timezone: ctx.config.timezone, now });
     }
