@@ -1,6 +1,6 @@
 import type { InboundContact, IngestResult } from './contact';
 import { isPostgres } from './db';
-import { ingestContact, ingestTogether, type IngestDeps } from './ingest';
+import { ingestContact, ingestTogether, storeInOrder, type IngestDeps } from './ingest';
 
 /** How the hub stores inbound contacts. */
 export interface ContactIngest {
@@ -34,11 +34,7 @@ export function contactIngest(deps: IngestDeps): ContactIngest {
   if (isPostgres(deps.db)) {
     return {
       one: (contact) => ingestContact(deps, contact),
-      inOrder: async (contacts) => {
-        const results: PromiseSettledResult<IngestResult>[] = [];
-        for (const contact of contacts) results.push(...(await Promise.allSettled([ingestContact(deps, contact)])));
-        return results;
-      },
+      inOrder: (contacts) => storeInOrder(contacts, (contact) => ingestContact(deps, contact)),
     };
   }
   const group = new GroupCommit(deps);

@@ -56,21 +56,27 @@ export function ingestContact(deps: IngestDeps, contact: InboundContact): Promis
  * commit for all of them (see group-commit.ts for why that matters). A failed commit rejects.
  */
 export function ingestTogether(deps: IngestDeps, contacts: InboundContact[]): Promise<PromiseSettledResult<IngestResult>[]> {
-  return deps.db.transaction(async (trx) => {
-    const results: PromiseSettledResult<IngestResult>[] = [];
-    for (const contact of contacts) {
-      try {
-        const value = await withAttempts({
-          attempt: () => inSavepoint(trx, () => ingestInTransaction(trx, deps, contact)),
-          stored: () => storedContact(trx, contact),
-        });
-        results.push({ status: 'fulfilled', value });
-      } catch (reason) {
-        results.push({ status: 'rejected', reason });
-      }
+  return deps.db.transaction((trx) =>
+    storeInOrder(contacts, (contact) =>
+      withAttempts({
+        attempt: () => inSavepoint(trx, () => ingestInTransaction(trx, deps, contact)),
+        stored: () => storedContact(trx, contact),
+      }),
+    ),
+  );
+}
+
+/** Stores contacts one after another, each result in its place: one that fails does not stop the rest. */
+export async function storeInOrder(contacts: InboundContact[], store: (contact: InboundContact) => Promise<IngestResult>): Promise<PromiseSettledResult<IngestResult>[]> {
+  const results: PromiseSettledResult<IngestResult>[] = [];
+  for (const contact of contacts) {
+    try {
+      results.push({ status: 'fulfilled', value: await store(contact) });
+    } catch (reason) {
+      results.push({ status: 'rejected', reason });
     }
-    return results;
-  });
+  }
+  return results;
 }
 
 /**

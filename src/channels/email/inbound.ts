@@ -22,19 +22,19 @@ export interface InboundEmailDeps {
  */
 export function inboundEmailHandler(deps: InboundEmailDeps): BatchHandler {
   return async (messages) => {
-    const emails: (InboundEmail | undefined)[] = [];
-    for (const message of messages) emails.push(await readEmail(deps, message));
-    const complaints = emails.flatMap((email, i) => (email?.kind === 'contact' ? [{ uid: (messages[i] as FetchedMessage).uid, contact: email.contact }] : []));
+    const parsed: { uid: number; email: InboundEmail | undefined }[] = [];
+    for (const message of messages) parsed.push({ uid: message.uid, email: await readEmail(deps, message) });
+    const complaints = parsed.flatMap(({ uid, email }) => (email?.kind === 'contact' ? [{ uid, contact: email.contact }] : []));
     const [stored, reports] = await Promise.all([
       deps.ingestInOrder(complaints.map(({ contact }) => contact)),
-      Promise.allSettled(emails.map((email, i) => (email && email.kind !== 'contact' ? handleReport(deps, email, (messages[i] as FetchedMessage).uid) : undefined))),
+      Promise.allSettled(parsed.map(({ uid, email }) => (email && email.kind !== 'contact' ? handleReport(deps, email, uid) : undefined))),
     ]);
     stored.forEach((result, i) => {
       if (result.status === 'fulfilled') deps.logger.debug({ uid: complaints[i]?.uid, reference: result.value.reference, outcome: result.value.outcome }, 'email stored');
     });
     const failure = [...stored, ...reports].find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;
-    return emails.map((email) => email !== undefined);
+    return parsed.map(({ email }) => email !== undefined);
   };
 }
 
