@@ -5,6 +5,7 @@ import type { HubConfig } from '../config/hub-config';
 import type { Channel, Language } from '../core/contact';
 import { formatPromise } from '../core/format-time';
 import { isMobileNumber } from '../core/identity';
+import { ADDRESS_KIND, recipientFor } from '../core/recipient';
 import { deliver, type OutboundMessage, type Senders } from '../core/outbound';
 import { recordEvent } from '../core/timeline';
 import type { JobHandler } from '../jobs/worker';
@@ -24,8 +25,8 @@ interface AcknowledgementThread {
 }
 
 /**
- * Acknowledges a new thread on the channel it came in on, and by email when we know the
- * customer's address: reference, what happens next, and the promised time as a date and time.
+ * Acknowledges a new thread on the channel it came in on, and by email when the customer has a
+ * proven address: reference, what happens next, and the promised time as a date and time.
  * Runs as a job so a crash between ingest and sending loses nothing; the messages are written
  * in the job's transaction, so a retried job never sends twice.
  */
@@ -64,14 +65,9 @@ async function acknowledgementMessages(trx: Knex.Transaction, config: HubConfig,
     due: formatPromise(thread.first_response_due, { timezone: config.timezone, language }),
     team: config.teams.find((team) => team.id === thread.team_id)?.name ?? '',
   };
-  const first = await trx('contacts')
-    .where({ thread_id: thread.id, direction: 'inbound' })
-    .orderBy('at')
-    .first('from_kind', 'from_value');
-  const email: string | undefined =
-    thread.channel === 'email'
-      ? first?.from_value
-      : (await trx('identities').where({ customer_id: thread.customer_id, kind: 'email' }).orderBy('id').first('value'))?.value;
+  // Only proven addresses: a chat that typed someone's email address is acknowledged in the chat alone.
+  const email = await recipientFor(trx, thread, 'email');
+  const origin = thread.channel === 'email' ? undefined : await recipientFor(trx, thread, ADDRESS_KIND[thread.channel]);
 
   const messages: OutboundMessage[] = [];
   const short = (channel: Channel, to: string): OutboundMessage => ({
@@ -81,7 +77,6 @@ async function acknowledgementMessages(trx: Knex.Transaction, config: HubConfig,
     body: render('acknowledgement/short', { language, format: 'txt' }, data),
     purpose: 'acknowledgement',
   });
-  const origin = first?.from_value as string | undefined;
   if (origin && (thread.channel === 'sms' || thread.channel === 'chat')) messages.push(short(thread.channel, origin));
   // A call is acknowledged by SMS, which only reaches a mobile number.
   if (origin && thread.channel === 'voice' && isMobileNumber(origin)) messages.push(short('sms', origin));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { HubConfig } from '../config/hub-config';
 import { MAX_ATTACHMENT_BYTES, type Language } from '../core/contact';
 import { deliver, type Senders } from '../core/outbound';
+import { recipientFor } from '../core/recipient';
 import type { JobHandler } from '../jobs/worker';
 import { render } from '../views/templates';
 
@@ -14,12 +15,13 @@ const payloadSchema = z.object({ threadId: z.number().int(), contactId: z.number
 export function attachmentRefusedJob(deps: { config: HubConfig; senders: Senders; clock: () => number }): JobHandler {
   return async (job, trx) => {
     const { threadId, contactId } = payloadSchema.parse(job.payload);
-    const contact: { from_value: string | null; reference: string; language: Language; team_id: string; name: string | null } | undefined = await trx('contacts')
+    const contact: { thread_id: number; customer_id: number; reference: string; language: Language; team_id: string; name: string | null } | undefined = await trx('contacts')
       .join('threads', 'threads.id', 'contacts.thread_id')
       .join('customers', 'customers.id', 'threads.customer_id')
       .where('contacts.id', contactId)
-      .first('contacts.from_value', 'threads.reference', 'threads.language', 'threads.team_id', 'customers.name');
-    if (!contact?.from_value) return;
+      .first('contacts.thread_id', 'threads.customer_id', 'threads.reference', 'threads.language', 'threads.team_id', 'customers.name');
+    const to = contact && (await recipientFor(trx, { id: contact.thread_id, customer_id: contact.customer_id }, 'email'));
+    if (!contact || !to) return;
     const files: { filename: string; size: number }[] = await trx('attachments').where({ contact_id: contactId }).whereNull('content').select('filename', 'size');
     if (files.length === 0) return;
     const language = contact.language;
@@ -37,7 +39,7 @@ export function attachmentRefusedJob(deps: { config: HubConfig; senders: Senders
       {
         threadId,
         channel: 'email',
-        to: contact.from_value,
+        to,
         subject: render('attachment-refused/email-subject', { language, format: 'txt' }, data),
         body: render('attachment-refused/email', { language, format: 'txt' }, data),
         purpose: 'acknowledgement',

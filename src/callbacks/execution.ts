@@ -6,7 +6,8 @@ import { isUniqueViolation, type DbOrTrx } from '../core/db';
 import { eventData, recordEvent, type TimelineKind } from '../core/timeline';
 import type { ThreadRecord } from '../core/threads';
 import type { JobHandler } from '../jobs/worker';
-import { offerSlotsBySms, smsAddress } from '../channels/sms/callback-offer';
+import { offerSlotsBySms } from '../channels/sms/callback-offer';
+import { recipientFor } from '../core/recipient';
 import { slackPoster } from '../channels/slack/slack-poster';
 import { handoffPlainText } from '../handoff/render-text';
 import { callbackDueCard } from '../handoff/render-slack';
@@ -73,7 +74,7 @@ export function callbackCallJob(ctx: ExecutionContext, dialer: AgentDialer | und
     const thread = await threadOf(trx, callback);
     const now = ctx.clock();
     if (thread.status !== 'open') return closeCallback(trx, ctx, { callback, status: 'cancelled', outcome: 'thread-resolved', now });
-    const phone = await smsAddress(trx, thread);
+    const phone = await recipientFor(trx, thread, 'phone');
     if (!phone) return closeCallback(trx, ctx, { callback, status: 'missed', outcome: 'no-phone', now });
     const agent = ctx.config.agents.find((candidate) => candidate.id === callback.agent_id);
 
@@ -105,7 +106,7 @@ export async function agentAnswered(ctx: ExecutionContext, callbackId: number): 
   const callback = await bookedCallback(ctx.db, callbackId);
   if (!callback) return undefined;
   const thread = await threadOf(ctx.db, callback);
-  const customerPhone = await smsAddress(ctx.db, thread);
+  const customerPhone = await recipientFor(ctx.db, thread, 'phone');
   if (!customerPhone) return undefined;
   const language = ctx.config.agents.find((agent) => agent.id === callback.agent_id)?.language ?? 'nl';
   const summary = await currentHandoff(ctx, { reference: thread.reference, now: ctx.clock() });
@@ -179,7 +180,7 @@ export async function startedByAgent(ctx: ExecutionContext, args: { callbackId: 
     const callback = await bookedCallback(trx, args.callbackId);
     if (!callback) return undefined;
     const thread = await threadOf(trx, callback);
-    const phone = await smsAddress(trx, thread);
+    const phone = await recipientFor(trx, thread, 'phone');
     if (!phone) return undefined;
     await closeCallback(trx, ctx, { callback, status: 'done', outcome: 'started-by-agent', now });
     // Whoever pressed start made the call; no longer booked, so the one-booking-per-agent index is not in the way.

@@ -2,14 +2,15 @@ import type { Channel, Language } from '../core/contact';
 import type { DbOrTrx } from '../core/db';
 import { deliver, type Senders } from '../core/outbound';
 import type { ThreadRecord } from '../core/threads';
-import { fullSlot, smsAddress, spokenSlot } from '../channels/sms/callback-offer';
+import { fullSlot, spokenSlot } from '../channels/sms/callback-offer';
+import { recipientFor } from '../core/recipient';
 import { render } from '../views/templates';
 import type { CallbackRecord } from './booking';
 
 export type CallbackNotice = 'confirmation' | 'reminder';
 
 /**
- * Tells the customer about their callback by SMS and, when an address is known, by email, from
+ * Tells the customer about their callback by SMS and by email, at her proven addresses, from
  * `views/callback/`: the confirmation with the full date ("dinsdag 24 november om 14:30"), the
  * reminder with the day said plainly ("vandaag om 14:30"). `sms: false` leaves the SMS out (a
  * booking made by SMS was already confirmed in the reply). Returns the channels it went out on;
@@ -27,16 +28,16 @@ export async function notifyCallback(
   const sent: Channel[] = [];
 
   // By SMS the customer can answer VERZET or AFZEGGEN; by email they get the booking page instead.
-  const phone = args.sms === false ? undefined : await smsAddress(db, thread);
+  const phone = args.sms === false ? undefined : await recipientFor(db, thread, 'phone');
   if (phone) {
     const body = render(`callback/${notice}`, { language, format: 'txt' }, { ...data, sms: true, link: null });
     if (!(await deliver(db, senders, { threadId: thread.id, channel: 'sms', to: phone, body, purpose: 'callback' }, now)).suppressed) sent.push('sms');
   }
-  const email = await db('identities').where({ customer_id: thread.customer_id, kind: 'email' }).orderBy('id', 'desc').first('value');
+  const email = await recipientFor(db, thread, 'email');
   if (email) {
     const subject = render(`callback/${notice}-subject`, { language, format: 'txt' }, data);
     const body = render(`callback/${notice}`, { language, format: 'txt' }, { ...data, sms: false, link: args.bookingLink });
-    await deliver(db, senders, { threadId: thread.id, channel: 'email', to: email.value, subject, body, purpose: 'callback' }, now);
+    await deliver(db, senders, { threadId: thread.id, channel: 'email', to: email, subject, body, purpose: 'callback' }, now);
     sent.push('email');
   }
   return sent;

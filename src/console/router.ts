@@ -10,7 +10,7 @@ import type { HubContext } from '../context';
 import { CHANNELS, type Channel } from '../core/contact';
 import { getDossier } from '../core/dossier';
 import { DomainError } from '../core/errors';
-import { latestChatSessionOfThread } from '../core/chat';
+import { customerChatSession } from '../core/chat';
 import { undoMerge } from '../core/merge';
 import { recentOutbox } from '../core/outbox';
 import { addAdvice, resolveThread, sendReply } from '../core/thread-actions';
@@ -176,7 +176,7 @@ export function consoleRouter(ctx: HubContext): Router {
       timeline: (await dossierTimeline(ctx.db, { threadId: thread.id })).map((entry) => ({ ...entry, when: when(entry.at), channelWord: entry.channel ? CHANNEL_WORD[entry.channel] : '' })),
       booked: booked ? { when: when(Date.parse(booked.start)), agent: booked.agent } : null,
       slots: slots.map((slot) => ({ start: slot.start, when: when(slot.start) })),
-      inChat: open && (await latestChatSessionOfThread(ctx.db, thread.id)) !== undefined,
+      inChat: open && (await customerChatSession(ctx.db, thread)) !== undefined,
       replyChannels: [{ value: '', label: 'Laatst gebruikte kanaal' }, ...(['sms', 'email', 'chat'] as const).map((channel) => ({ value: channel, label: CHANNEL_WORD[channel] }))],
       transferTargets: [
         ...ctx.config.teams.map((team) => ({ value: `team:${team.id}`, label: `Team ${team.name}` })),
@@ -224,7 +224,7 @@ export function consoleRouter(ctx: HubContext): Router {
   // The customer picks one of the times in the chat; the booking then shows here and on the cards.
   action('chat-offer', async (_req, reference) => {
     const thread = await threadByReference(ctx.db, reference);
-    const session = await latestChatSessionOfThread(ctx.db, thread.id);
+    const session = await customerChatSession(ctx.db, thread);
     if (!session) throw new DomainError('conflict', `${reference} has no chat to offer times in`);
     await offerSlotsInChat(ctx, session);
   }, { changesCards: false });

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Language } from './contact';
 import type { Db, DbOrTrx } from './db';
+import { recipientFor } from './recipient';
 
 /** What a chat stream shows: the customer's own messages, and what the hub and agents send. */
 export const CHAT_EVENT_KINDS = ['customer', 'acknowledgement', 'reply', 'satisfaction', 'callback', 'offer', 'notice'] as const;
@@ -76,10 +77,10 @@ export async function chatSessionById(db: DbOrTrx, id: string): Promise<ChatSess
   return row && toSession(row);
 }
 
-/** The newest chat session on a thread, where an agent can still reach the customer live. */
-export async function latestChatSessionOfThread(db: DbOrTrx, threadId: number): Promise<ChatSession | undefined> {
-  const row: SessionRow | undefined = await db('chat_sessions').where({ thread_id: threadId }).orderBy('created_at', 'desc').first(SESSION_COLUMNS);
-  return row && toSession(row);
+/** The customer's newest proven chat session, where an agent can still reach her live. */
+export async function customerChatSession(db: DbOrTrx, thread: { id: number; customer_id: number }): Promise<ChatSession | undefined> {
+  const sessionId = await recipientFor(db, thread, 'chat');
+  return sessionId === undefined ? undefined : chatSessionById(db, sessionId);
 }
 
 /** The thread the session's messages went to; `opened` when the session's first message opened it. */

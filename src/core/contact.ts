@@ -1,5 +1,13 @@
 import type { Identity } from './identity';
 
+/** How an address came to be named without proof (see proof.ts). */
+export type ClaimVia = 'reference' | 'email-text' | 'chat-form' | 'dmarc-fail' | 'reply-to' | 'before-proof';
+
+/** An address named in a contact that the channel does not vouch for. */
+export interface ClaimedIdentity extends Identity {
+  via: ClaimVia;
+}
+
 export const CHANNELS = ['voice', 'sms', 'email', 'chat'] as const;
 export type Channel = (typeof CHANNELS)[number];
 export type Language = 'nl' | 'en';
@@ -9,10 +17,22 @@ export interface InboundContact {
   channel: Channel;
   /** CallSid, MessageSid, Message-ID, chat message id: the same id twice is one contact. */
   providerId: string;
-  /** The address it came from; absent for a withheld caller ID. */
+  /**
+   * The address it came from; absent for a withheld caller ID. The channel proves it (Twilio signs
+   * the number, mail we send reaches the address, a chat session is its own) unless
+   * `unprovenBecause` says why not.
+   */
   from?: Identity;
-  /** Further addresses the customer gave in this contact (a chat form with email and phone). */
-  learnedIdentities?: Identity[];
+  /**
+   * Why the channel cannot vouch for `from` here: an email whose DMARC check failed, or whose
+   * answers go to a Reply-To other than its sender (a web form relays what was typed). `from`
+   * is then only a claim.
+   */
+  unprovenBecause?: 'dmarc-fail' | 'reply-to';
+  /** Addresses named in the contact (typed into a chat form, written in a mail): claims, never proof. */
+  claimedIdentities?: ClaimedIdentity[];
+  /** The thread this conversation is already on (a chat session's): it continues there while open and the sender's. */
+  conversationThreadId?: number;
   name?: string;
   language?: Language;
   body: string;
@@ -46,7 +66,7 @@ export interface InboundAttachment {
   content?: Buffer;
 }
 
-export type MatchedBy = 'reference' | 'reply-headers' | 'identity';
+export type MatchedBy = 'reference' | 'reply-headers' | 'identity' | 'conversation';
 
 export interface IngestResult {
   threadId: number;
@@ -56,6 +76,8 @@ export interface IngestResult {
   /** joined: added to an open thread; opened: a new thread; duplicate: this provider id was already stored. */
   outcome: 'joined' | 'opened' | 'duplicate';
   matchedBy?: MatchedBy;
+  /** Whether the hub has proof that the contact came from the thread's customer (see proof.ts). */
+  verified: boolean;
   /** A new thread opened instead of joining, linked to the thread it would have joined. */
   linkedThreadId?: number;
 }

@@ -10,6 +10,7 @@ import * as chatMigration from '../../migrations/20261125_010_chat';
 import * as consoleMigration from '../../migrations/20261125_011_console';
 import * as emailMigration from '../../migrations/20261125_012_email';
 import * as historyIndexesMigration from '../../migrations/20261202_013_history_indexes';
+import * as identityProofMigration from '../../migrations/20261202_014_identity_proof';
 
 export type Db = Knex;
 export type DbOrTrx = Knex | Knex.Transaction;
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125_011_console': consoleMigration,
   '20261125_012_email': emailMigration,
   '20261202_013_history_indexes': historyIndexesMigration,
+  '20261202_014_identity_proof': identityProofMigration,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

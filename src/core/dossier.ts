@@ -1,5 +1,6 @@
 import type { DbOrTrx } from './db';
 import { toIso } from './format-time';
+import { addressesOf, type ProofKind } from './proof';
 import { threadByReference } from './threads';
 
 export interface Dossier {
@@ -9,10 +10,19 @@ export interface Dossier {
   team: string | null;
   agent: string | null;
   linkedReference: string | null;
-  customer: { id: number; name: string | null; phones: string[]; emails: string[] };
+  /** `phones` and `emails`: proven addresses only; `identities`: every proven address with its proof; `claims`: the rest. */
+  customer: {
+    id: number;
+    name: string | null;
+    phones: string[];
+    emails: string[];
+    identities: { kind: string; value: string; proof: ProofKind; by: string | null; at: string }[];
+    claims: { kind: string; value: string; via: string; at: string }[];
+  };
   issue: { category: string | null; summary: string | null };
   /** `delivery`: what the provider last reported for an outbound message; absent before any report, and on inbound contacts. */
-  contacts: { channel: string; direction: string; at: string; body: string; delivery?: { status: string; errorCode: string | null } }[];
+  /** `verified`: the hub has proof it came from the thread's customer (outbound: always); `from`: the address it came from. */
+  contacts: { channel: string; direction: string; at: string; body: string; verified: boolean; from: string | null; delivery?: { status: string; errorCode: string | null } }[];
   advice: { at: string; agent: string; text: string }[];
   /** `actualStart` and `outcome`: when the call was placed and how it ended (punctuality), null until then. */
   callbacks: { start: string; end: string; status: string; agent: string; actualStart: string | null; outcome: string | null }[];
@@ -27,11 +37,11 @@ export async function getDossier(db: DbOrTrx, options: { reference: string; time
   // One query after another, not Promise.all: inside a transaction (a job building a handoff card)
   // they share one connection, and PostgreSQL's client takes one query at a time.
   const customer = await db('customers').where({ id: thread.customer_id }).first('id', 'name');
-  const identities = await db('identities').where({ customer_id: thread.customer_id }).orderBy('id').select('kind', 'value');
+  const addresses = await addressesOf(db, thread.customer_id);
   const contacts = await db('contacts')
     .where({ thread_id: thread.id })
     .orderBy([{ column: 'at' }, { column: 'id' }])
-    .select('channel', 'direction', 'at', 'body', 'delivery_status', 'delivery_error_code');
+    .select('channel', 'direction', 'at', 'body', 'verified', 'from_value', 'delivery_status', 'delivery_error_code');
   const advice = await db('advice').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('agent', 'text', 'at');
   const timeline = await db('timeline_events').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('kind', 'data', 'at');
   const linked = thread.linked_thread_id ? await db('threads').where({ id: thread.linked_thread_id }).first('reference') : undefined;
@@ -39,7 +49,7 @@ export async function getDossier(db: DbOrTrx, options: { reference: string; time
     .where({ thread_id: thread.id })
     .orderBy([{ column: 'start' }, { column: 'id' }])
     .select('start', 'end', 'status', 'agent_id', 'actual_start', 'outcome');
-  const valuesOf = (kind: string) => identities.filter((identity) => identity.kind === kind).map((identity) => identity.value as string);
+  const valuesOf = (kind: string) => addresses.proven.filter((identity) => identity.kind === kind).map((identity) => identity.value);
 
   return {
     reference: thread.reference,
@@ -48,13 +58,22 @@ export async function getDossier(db: DbOrTrx, options: { reference: string; time
     team: thread.team_id,
     agent: thread.agent_id,
     linkedReference: linked?.reference ?? null,
-    customer: { id: customer.id, name: customer.name, phones: valuesOf('phone'), emails: valuesOf('email') },
+    customer: {
+      id: customer.id,
+      name: customer.name,
+      phones: valuesOf('phone'),
+      emails: valuesOf('email'),
+      identities: addresses.proven.map((address) => ({ kind: address.kind, value: address.value, proof: address.proof, by: address.by, at: iso(address.at) })),
+      claims: addresses.claims.map((claim) => ({ kind: claim.kind, value: claim.value, via: claim.via, at: iso(claim.at) })),
+    },
     issue: { category: thread.category, summary: thread.summary },
     contacts: contacts.map((contact) => ({
       channel: contact.channel,
       direction: contact.direction,
       at: iso(contact.at),
       body: contact.body,
+      verified: Boolean(contact.verified),
+      from: contact.from_value ?? null,
       ...(contact.delivery_status ? { delivery: { status: contact.delivery_status, errorCode: contact.delivery_error_code ?? null } } : {}),
     })),
     advice: advice.map((entry) => ({ at: iso(entry.at), agent: entry.agent, text: entry.text })),

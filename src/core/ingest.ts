@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import { enqueueJob, enqueueJobs, type JobSpec } from '../jobs/queue';
 import { isPostgres, isUniqueViolation, type Db, type DbOrTrx } from './db';
-import type { InboundContact, IngestResult, Language, MatchedBy } from './contact';
+import type { ClaimedIdentity, InboundContact, IngestResult, Language, MatchedBy } from './contact';
 import { normalizeIdentity, type Identity } from './identity';
+import { ownerOf, proveAddress, recordClaim } from './proof';
 import { findReference, newReference } from './reference';
 import type { SlaClock } from './sla';
 import { recordEvent } from './timeline';
@@ -28,7 +29,7 @@ interface ThreadRow {
 /** Where a contact goes, decided before anything is written. */
 type Placement =
   | { kind: 'join'; thread: ThreadRow; matchedBy: MatchedBy }
-  | { kind: 'open'; linkTo?: { thread: ThreadRow; reason: string }; sameCustomerAs?: number };
+  | { kind: 'open'; linkTo?: { thread: ThreadRow; reason: string } };
 
 const MAX_ATTEMPTS = 3;
 /** What a customer who never said otherwise is written in. */
@@ -116,16 +117,16 @@ async function storedContact(db: DbOrTrx, contact: InboundContact): Promise<Inge
   const stored = await db('contacts')
     .join('threads', 'threads.id', 'contacts.thread_id')
     .where({ 'contacts.channel': contact.channel, 'contacts.provider_id': contact.providerId })
-    .first('contacts.id as contact_id', 'threads.id as thread_id', 'threads.reference', 'threads.customer_id');
+    .first('contacts.id as contact_id', 'contacts.verified', 'threads.id as thread_id', 'threads.reference', 'threads.customer_id');
   if (!stored) throw new Error(`contact ${contact.channel} ${contact.providerId} was reported stored but is not there`);
-  return { threadId: stored.thread_id, reference: stored.reference, customerId: stored.customer_id, contactId: stored.contact_id, outcome: 'duplicate' };
+  return { threadId: stored.thread_id, reference: stored.reference, customerId: stored.customer_id, contactId: stored.contact_id, outcome: 'duplicate', verified: Boolean(stored.verified) };
 }
 
 async function ingestInTransaction(trx: Knex.Transaction, deps: IngestDeps, contact: InboundContact): Promise<IngestResult> {
   const from = contact.from ? normalizeIdentity(contact.from) : undefined;
-  const identities = uniqueIdentities([from, ...(contact.learnedIdentities ?? []).map(normalizeIdentity)]);
-  const owners = await identityOwners(trx, identities);
-  const senderCustomerId = (from && owners.get(key(from))) ?? firstOwner(identities, owners);
+  // Only an address the channel vouches for says who the sender is; a typed or quoted one never does.
+  const provenFrom = from && !contact.unprovenBecause ? from : undefined;
+  const senderCustomerId = provenFrom ? await ownerOf(trx, provenFrom) : undefined;
   if (senderCustomerId !== undefined && isPostgres(trx)) {
     // Serialises ingests of one customer on PostgreSQL, so two simultaneous messages cannot both
     // see "no open thread" and open two. SQLite runs one transaction at a time anyway, and
@@ -133,22 +134,30 @@ async function ingestInTransaction(trx: Knex.Transaction, deps: IngestDeps, cont
     await trx('customers').where({ id: senderCustomerId }).forUpdate().first('id');
   }
 
+  const claims = claimsIn(contact);
   const notes: { kind: 'reference-mistyped' | 'reference-unknown'; data: Record<string, unknown> }[] = [];
-  const placement = await place(trx, contact, senderCustomerId, notes);
+  const placement = await place(trx, { contact, senderCustomerId, claims, notes });
 
-  const knownCustomerId = placement.kind === 'join' ? placement.thread.customer_id : (senderCustomerId ?? placement.sameCustomerAs);
+  // Verified: the hub has proof the sender is the thread's customer. A stranger who knows her
+  // reference reaches her thread (the agent sees it), but never becomes her.
+  const verified = placement.kind === 'join' ? placement.thread.customer_id === senderCustomerId : from === undefined || provenFrom !== undefined;
+  const knownCustomerId = placement.kind === 'join' ? placement.thread.customer_id : senderCustomerId;
   const customerId = knownCustomerId ?? (await createCustomer(trx, contact));
   // A customer made just now has this contact's name and language already.
   const newCustomer = knownCustomerId === undefined;
-  if (!newCustomer) await fillCustomerName(trx, customerId, contact.name);
+  if (!newCustomer && verified) await fillCustomerName(trx, customerId, contact.name);
 
   const thread = placement.kind === 'join' ? placement.thread : await openThread(trx, deps.sla, { contact, customerId, newCustomer, placement });
-  const contactId = await insertContact(trx, thread.id, contact, from);
+  const contactId = await insertContact(trx, { threadId: thread.id, contact, from, verified });
   if (contactId === undefined) throw new AlreadyStored();
   await storeAttachments(trx, { threadId: thread.id, contactId, contact });
 
   for (const note of notes) await recordEvent(trx, { threadId: thread.id, kind: note.kind, at: contact.at, data: note.data });
-  await attachIdentities(trx, { customerId, threadId: thread.id, identities, owners, at: contact.at });
+  if (from && verified && provenFrom && senderCustomerId === undefined) {
+    await proveAddress(trx, { customerId, identity: provenFrom, proof: 'channel', threadId: thread.id, now: contact.at });
+  }
+  const unprovenFrom: ClaimedIdentity[] = from && !verified ? [{ ...from, via: contact.unprovenBecause ?? 'reference' }] : [];
+  for (const claim of [...unprovenFrom, ...claims]) await recordClaim(trx, { customerId, threadId: thread.id, claim, at: contact.at });
   if (placement.kind === 'join') await trx('threads').where({ id: thread.id }).update({ updated_at: contact.at });
 
   return {
@@ -159,25 +168,44 @@ async function ingestInTransaction(trx: Knex.Transaction, deps: IngestDeps, cont
     outcome: placement.kind === 'join' ? 'joined' : 'opened',
     matchedBy: placement.kind === 'join' ? placement.matchedBy : undefined,
     linkedThreadId: placement.kind === 'open' ? placement.linkTo?.thread.id : undefined,
+    verified,
   };
+}
+
+/** A mail full of digit runs is no customer giving her number: a few claims are kept, not thousands. */
+const MAX_CLAIMS = 10;
+
+function claimsIn(contact: InboundContact): ClaimedIdentity[] {
+  const claims: ClaimedIdentity[] = [];
+  for (const claimed of contact.claimedIdentities ?? []) {
+    const identity = normalizeIdentity(claimed);
+    if (identity && !claims.some((claim) => claim.kind === identity.kind && claim.value === identity.value)) claims.push({ ...identity, via: claimed.via });
+    if (claims.length === MAX_CLAIMS) break;
+  }
+  return claims;
 }
 
 async function place(
   trx: Knex.Transaction,
-  contact: InboundContact,
-  senderCustomerId: number | undefined,
-  notes: { kind: 'reference-mistyped' | 'reference-unknown'; data: Record<string, unknown> }[],
+  args: { contact: InboundContact; senderCustomerId: number | undefined; claims: ClaimedIdentity[]; notes: { kind: 'reference-mistyped' | 'reference-unknown'; data: Record<string, unknown> }[] },
 ): Promise<Placement> {
+  const { contact, senderCustomerId, notes } = args;
   const mention = findReference(contact.keyedReference ?? '') ?? findReference(contact.subject ?? '') ?? findReference(contact.body);
   if (mention?.kind === 'mistyped') {
     // A typo could be someone else's reference: never guess, fall through and keep a note for the agent.
     notes.push({ kind: 'reference-mistyped', data: { text: mention.text } });
   } else if (mention?.kind === 'valid') {
     const thread = await threadBy(trx, { reference: mention.reference });
+    // From anyone: the contact reaches the thread (marked unverified when the sender is not its customer).
     if (thread?.status === 'open') return { kind: 'join', thread, matchedBy: 'reference' };
-    // Knowing the reference identifies the customer even from a new address; the old thread stays closed.
-    if (thread) return { kind: 'open', linkTo: { thread, reason: 'reference-of-closed-thread' }, sameCustomerAs: thread.customer_id };
+    // The old thread stays closed; the sender gets a thread of their own (theirs, not its customer's, without proof), linked.
+    if (thread) return { kind: 'open', linkTo: { thread, reason: 'reference-of-closed-thread' } };
     notes.push({ kind: 'reference-unknown', data: { reference: mention.reference } });
+  }
+
+  if (contact.conversationThreadId !== undefined && senderCustomerId !== undefined) {
+    const thread = await threadBy(trx, { id: contact.conversationThreadId });
+    if (thread?.status === 'open' && thread.customer_id === senderCustomerId) return { kind: 'join', thread, matchedBy: 'conversation' };
   }
 
   const repliedTo = await threadRepliedTo(trx, contact.inReplyTo ?? []);
@@ -193,7 +221,27 @@ async function place(
     const open = await trx('threads').where({ customer_id: senderCustomerId, status: 'open' }).limit(2).select('id', 'reference', 'customer_id', 'status');
     if (open.length === 1) return { kind: 'join', thread: open[0] as ThreadRow, matchedBy: 'identity' };
   }
-  return { kind: 'open' };
+  const claimedThread = await openThreadOfClaimedOwner(trx, args.claims, senderCustomerId);
+  return claimedThread ? { kind: 'open', linkTo: { thread: claimedThread, reason: 'claimed-address' } } : { kind: 'open' };
+}
+
+/**
+ * A chat that gave someone's address without proving it gets a thread of its own; the agent sees
+ * it linked to that customer's newest open thread.
+ */
+async function openThreadOfClaimedOwner(trx: Knex.Transaction, claims: ClaimedIdentity[], senderCustomerId: number | undefined): Promise<ThreadRow | undefined> {
+  const typed = claims.filter((claim) => claim.via === 'chat-form');
+  if (typed.length === 0) return undefined;
+  return trx('threads')
+    .whereIn('customer_id', trx('identities').where((query) => {
+      for (const claim of typed) query.orWhere({ kind: claim.kind, value: claim.value });
+    }).select('customer_id'))
+    .where({ status: 'open' })
+    .modify((query) => {
+      if (senderCustomerId !== undefined) query.whereNot({ customer_id: senderCustomerId });
+    })
+    .orderBy('updated_at', 'desc')
+    .first('id', 'reference', 'customer_id', 'status');
 }
 
 function threadBy(trx: Knex.Transaction, where: { reference: string } | { id: number }): Promise<ThreadRow | undefined> {
@@ -298,7 +346,10 @@ async function fillCustomerName(trx: Knex.Transaction, customerId: number, name:
 }
 
 /** The new contact's id; undefined when this provider id is stored already (a retry). */
-async function insertContact(trx: Knex.Transaction, threadId: number, contact: InboundContact, from: Identity | undefined): Promise<number | undefined> {
+async function insertContact(
+  trx: Knex.Transaction,
+  { threadId, contact, from, verified }: { threadId: number; contact: InboundContact; from: Identity | undefined; verified: boolean },
+): Promise<number | undefined> {
   const [row] = await trx('contacts')
     .insert({
       thread_id: threadId,
@@ -308,6 +359,7 @@ async function insertContact(trx: Knex.Transaction, threadId: number, contact: I
       message_id: contact.messageId ?? null,
       from_kind: from?.kind ?? null,
       from_value: from?.value ?? null,
+      verified,
       body: contact.body,
       at: contact.at,
       raw: contact.raw === undefined ? null : JSON.stringify(contact.raw),
@@ -345,53 +397,4 @@ async function storeAttachments(trx: Knex.Transaction, args: { threadId: number;
       args.contact.at,
     );
   }
-}
-
-/**
- * New addresses join the customer. An address that already belongs to another customer stays
- * where it is: it is evidence of a duplicate customer, which an agent merges on purpose.
- */
-async function attachIdentities(
-  trx: Knex.Transaction,
-  args: { customerId: number; threadId: number; identities: Identity[]; owners: Map<string, number>; at: number },
-): Promise<void> {
-  for (const identity of args.identities) {
-    const owner = args.owners.get(key(identity));
-    if (owner === undefined) {
-      await trx('identities').insert({ customer_id: args.customerId, kind: identity.kind, value: identity.value, created_at: args.at });
-      await recordEvent(trx, { threadId: args.threadId, kind: 'identity-learned', at: args.at, data: { ...identity } });
-    } else if (owner !== args.customerId) {
-      await recordEvent(trx, { threadId: args.threadId, kind: 'identity-conflict', at: args.at, data: { ...identity, customerId: owner } });
-    }
-  }
-}
-
-async function identityOwners(trx: Knex.Transaction, identities: Identity[]): Promise<Map<string, number>> {
-  const owners = new Map<string, number>();
-  if (identities.length === 0) return owners;
-  const rows: { kind: string; value: string; customer_id: number }[] = await trx('identities')
-    .where((query) => {
-      for (const identity of identities) query.orWhere({ kind: identity.kind, value: identity.value });
-    })
-    .select('kind', 'value', 'customer_id');
-  for (const row of rows) owners.set(`${row.kind}:${row.value}`, row.customer_id);
-  return owners;
-}
-
-function firstOwner(identities: Identity[], owners: Map<string, number>): number | undefined {
-  for (const identity of identities) {
-    const owner = owners.get(key(identity));
-    if (owner !== undefined) return owner;
-  }
-  return undefined;
-}
-
-function uniqueIdentities(candidates: (Identity | undefined)[]): Identity[] {
-  const seen = new Map<string, Identity>();
-  for (const identity of candidates) if (identity) seen.set(key(identity), identity);
-  return [...seen.values()];
-}
-
-function key(identity: Identity): string {
-  return `${identity.kind}:${identity.value}`;
 }

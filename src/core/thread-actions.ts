@@ -2,6 +2,7 @@ import type { Db, DbOrTrx } from './db';
 import type { Channel } from './contact';
 import { DomainError } from './errors';
 import { deliver, type Senders } from './outbound';
+import { ADDRESS_KIND, lastProvenChannel, recipientFor } from './recipient';
 import type { Knex } from 'knex';
 import { recordEvent } from './timeline';
 import { threadByReference, type ThreadRecord } from './threads';
@@ -15,13 +16,7 @@ export async function addAdvice(db: Db, args: { reference: string; agent: string
   return { at: args.now };
 }
 
-/** Which identity a channel delivers to. A call cannot be answered later by voice: the reply goes by SMS. */
-const ADDRESS_KIND: Record<Channel, 'phone' | 'email' | 'chat'> = { voice: 'phone', sms: 'phone', email: 'email', chat: 'chat' };
-
-/**
- * An agent's reply, on the channel the customer last used unless the agent chooses one,
- * to the address the customer last wrote from on that channel.
- */
+/** An agent's reply, on the channel the customer last used unless the agent chooses one (see replyTarget). */
 export async function sendReply(
   db: Db,
   senders: Senders,
@@ -76,17 +71,16 @@ export async function resolveThread(
   });
 }
 
-/** Where a message to the customer goes: the chosen or last-used channel (a call is answered by SMS), the last address used on it. */
+/**
+ * Where a message to the customer goes: the chosen channel, or the one she last used from a proven
+ * address (a call is answered by SMS), to her newest proven address of that kind.
+ */
 async function replyTarget(trx: Knex.Transaction, thread: ThreadRecord, chosen?: Channel): Promise<{ channel: Channel; to: string }> {
-  const newestFirst = [{ column: 'at', order: 'desc' as const }, { column: 'id', order: 'desc' as const }];
-  const lastInbound = await trx('contacts').where({ thread_id: thread.id, direction: 'inbound' }).orderBy(newestFirst).first('channel');
-  const requested: Channel = chosen ?? lastInbound?.channel ?? thread.channel;
+  const requested: Channel = chosen ?? (await lastProvenChannel(trx, thread.id)) ?? (thread.channel as Channel);
   const channel: Channel = requested === 'voice' ? 'sms' : requested;
   const kind = ADDRESS_KIND[channel];
-  const lastAddress = await trx('contacts').where({ thread_id: thread.id, direction: 'inbound', from_kind: kind }).orderBy(newestFirst).first('from_value');
-  const to: string | undefined =
-    lastAddress?.from_value ?? (await trx('identities').where({ customer_id: thread.customer_id, kind }).orderBy('id', 'desc').first('value'))?.value;
-  if (!to) throw new DomainError('no_address', `the customer of ${thread.reference} has no ${kind} address for a ${channel} message`);
+  const to = await recipientFor(trx, thread, kind);
+  if (!to) throw new DomainError('no_address', `the customer of ${thread.reference} has no proven ${kind} address for a ${channel} message`);
   return { channel, to };
 }
 

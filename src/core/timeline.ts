@@ -8,6 +8,14 @@ export type TimelineKind =
   | 'reference-unknown'
   | 'identity-learned'
   | 'identity-conflict'
+  /** An address became the customer's, with its proof: data {kind, value, proof: channel | code | agent, agent?}. */
+  | 'identity-proven'
+  /** An address named without proof (a reference from a stranger, a number in a mail): data {kind, value, via}. */
+  | 'identity-claimed'
+  /** An agent turned a claim down: data {kind, value, agent}. */
+  | 'identity-rejected'
+  /** A chat proved an address with a code and continues on that customer's thread: data {session, kind, value, reference}. */
+  | 'chat-verified'
   | 'acknowledged'
   | 'acknowledgement-not-sent'
   /** A thread opened by automatic mail (out-of-office, mailing list): not acknowledged, data {reason}. */

@@ -3,8 +3,8 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { z } from 'zod';
 import type { HubContext } from '../../context';
 import { appendChatEvent, chatEventsAfter, chatMessagesSince, chatSessionByToken, chatSessionsStartedSince, createChatSession, linkChatSession, type ChatEvent, type ChatSession } from '../../core/chat';
-import type { InboundContact, IngestResult } from '../../core/contact';
-import { normalizeEmail, normalizePhone, type Identity } from '../../core/identity';
+import type { ClaimedIdentity, InboundContact, IngestResult } from '../../core/contact';
+import { normalizeEmail, normalizePhone } from '../../core/identity';
 import { rateSatisfaction } from '../../core/thread-actions';
 import { HttpError } from '../../http/errors';
 import { bookFromChat, offerSlotsInChat } from './callback-offer';
@@ -71,13 +71,16 @@ export function chatApiRouter(ctx: HubContext, streams: ChatStreams, ingest: (co
       channel: 'chat',
       providerId: `${session.id}:${body.clientMessageId ?? randomUUID()}`,
       from: { kind: 'chat', value: session.id },
-      learnedIdentities: givenIdentities(session),
+      claimedIdentities: typedIdentities(session),
+      conversationThreadId: session.threadId ?? undefined,
       name: session.name ?? undefined,
       language: session.language,
       body: body.text,
       at: now,
     });
-    const first = session.threadId === null;
+    // A session is tied to a thread only by a verified message: a stranger's reference reaches her
+    // thread, but never lets this chat book, move or read anything on it.
+    const first = session.threadId === null && result.verified;
     if (first) await linkChatSession(ctx.db, { sessionId: session.id, threadId: result.threadId, opened: result.outcome === 'opened' });
     const seq = result.outcome === 'duplicate' ? null : await appendChatEvent(ctx.db, { sessionId: session.id, kind: 'customer', text: body.text, at: now });
     // The reference is shown only to the session that opened the thread: an email address typed
@@ -149,10 +152,11 @@ function sessionAuth(ctx: HubContext) {
   };
 }
 
-function givenIdentities(session: ChatSession): Identity[] {
+/** What the chat form asked for: claims until the customer types back the code sent there. */
+function typedIdentities(session: ChatSession): ClaimedIdentity[] {
   return [
-    ...(session.email ? [{ kind: 'email' as const, value: session.email }] : []),
-    ...(session.phone ? [{ kind: 'phone' as const, value: session.phone }] : []),
+    ...(session.email ? [{ kind: 'email' as const, value: session.email, via: 'chat-form' as const }] : []),
+    ...(session.phone ? [{ kind: 'phone' as const, value: session.phone, via: 'chat-form' as const }] : []),
   ];
 }
 

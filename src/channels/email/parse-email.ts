@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { compile } from 'html-to-text';
 import { findPhoneNumbersInText } from 'libphonenumber-js';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import { MAX_ATTACHMENT_BYTES, type InboundAttachment, type InboundContact } from '../../core/contact';
-import type { Identity } from '../../core/identity';
+import { MAX_ATTACHMENT_BYTES, type ClaimedIdentity, type InboundAttachment, type InboundContact } from '../../core/contact';
 import { automaticKind, rawHeader, type AutomaticKind } from './auto-mail';
 import { forwardedFor, type MailAddress } from './forwarded';
 import { newText } from './quoted-text';
@@ -34,7 +33,8 @@ export async function parseEmail(source: Buffer, own: OwnMail, receivedAt: numbe
   if (automatic === 'own-address') return { kind: 'ignored', reason: 'own-address', messageId };
   if (automatic === 'bounce') return { kind: 'bounce', bouncedMessageIds: bouncedMessageIds(mail), status: dsnStatus(mail), at: receivedAt };
   // A web form mails "From: noreply@shop" with the customer in Reply-To: answers go where a mail client would send them.
-  const sender = firstAddress(mail.replyTo) ?? author;
+  const replyTo = firstAddress(mail.replyTo);
+  const sender = replyTo ?? author;
   if (!sender) return { kind: 'ignored', reason: 'no-sender', messageId };
 
   const subject = mail.subject ?? '';
@@ -50,10 +50,11 @@ export async function parseEmail(source: Buffer, own: OwnMail, receivedAt: numbe
       channel: 'email',
       providerId: providerId(mail, text),
       from: { kind: 'email', value: customer.address },
+      unprovenBecause: unprovenSender({ mail, author, replyTo, onBehalfOf }),
       name: customer.name,
-      // "Bel me op 06 12345678": when she calls from that number, the hub knows her. Only from what
-      // she wrote now: quoted history holds our own numbers, a forward the colleague's.
-      learnedIdentities: onBehalfOf ? [] : phonesIn(body),
+      // "Bel me op 06 12345678": a claim the agent sees as a possible number, never proof. Only from
+      // what she wrote now: quoted history holds our own numbers, a forward the colleague's.
+      claimedIdentities: onBehalfOf ? [] : phonesIn(body),
       language: languageOf(mail),
       subject,
       body,
@@ -116,9 +117,21 @@ function toAttachment(attachment: ParsedMail['attachments'][number]): InboundAtt
 /** A phone number has at least nine digits; most mails have no such run, and scanning costs ~60 µs. */
 const DIGIT_RUN = /\d(?:[\s().-]*\d){8}/;
 
-function phonesIn(text: string): Identity[] {
+function phonesIn(text: string): ClaimedIdentity[] {
   if (!DIGIT_RUN.test(text)) return [];
-  return findPhoneNumbersInText(text, 'NL').map((found) => ({ kind: 'phone', value: found.number.number }));
+  return findPhoneNumbersInText(text, 'NL').map((found) => ({ kind: 'phone', value: found.number.number, via: 'email-text' }));
+}
+
+/**
+ * Mail proves its sender because what the hub sends there reaches only its owner. Not when the
+ * receiving server's own Authentication-Results (the topmost: a sender can add more below it)
+ * says DMARC failed, and not for a Reply-To other than the author: a web form relays whatever
+ * was typed into it. A colleague's forward names the customer in its text; the colleague is ours.
+ */
+function unprovenSender(args: { mail: ParsedMail; author: MailAddress | undefined; replyTo: MailAddress | undefined; onBehalfOf: MailAddress | undefined }): InboundContact['unprovenBecause'] {
+  if (/\bdmarc\s*=\s*fail\b/i.test(rawHeader(args.mail, 'authentication-results'))) return 'dmarc-fail';
+  if (!args.onBehalfOf && args.replyTo && args.replyTo.address !== args.author?.address) return 'reply-to';
+  return undefined;
 }
 
 /** In-Reply-To first, then References (which mailparser gives as a string or an array). */

@@ -3,9 +3,9 @@ import { bookCallback, cancelCallback, findSlots, type CallbackRecord } from '..
 import { rosterFor } from '../../callbacks/roster';
 import type { HubContext } from '../../context';
 import type { Language } from '../../core/contact';
-import type { DbOrTrx } from '../../core/db';
 import { isSmsOptedOut } from '../../core/delivery';
 import { normalizePhone } from '../../core/identity';
+import { recipientFor } from '../../core/recipient';
 import { DomainError } from '../../core/errors';
 import { deliver } from '../../core/outbound';
 import { recordEvent } from '../../core/timeline';
@@ -76,17 +76,6 @@ function noSlotsText(language: Language): string {
     : 'Er is op dit moment geen tijdstip vrij. Een medewerker belt u terug tijdens onze openingstijden.';
 }
 
-/** The phone number an SMS to the thread's customer goes to: the last one they contacted us from, else their newest. */
-export async function smsAddress(db: DbOrTrx, thread: { id: number; customer_id: number }): Promise<string | undefined> {
-  const last = await db('contacts')
-    .where({ thread_id: thread.id, direction: 'inbound', from_kind: 'phone' })
-    .orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }])
-    .first('from_value');
-  if (last?.from_value) return last.from_value as string;
-  const identity = await db('identities').where({ customer_id: thread.customer_id, kind: 'phone' }).orderBy('id', 'desc').first('value');
-  return identity?.value as string | undefined;
-}
-
 /**
  * Sends the thread's customer up to three callback slots by SMS ("Kies een tijd: 1) di 24 nov
  * 14:30 2) ... Antwoord met het cijfer.") and records the offered starts as a `callback-offered`
@@ -98,7 +87,7 @@ export async function offerSlotsBySms(ctx: HubContext, threadReference: string):
   const thread = await threadByReference(ctx.db, threadReference);
   const starts = await slotsForThread(ctx, thread.reference, now);
   if (starts.length === 0) return undefined;
-  const to = await smsAddress(ctx.db, thread);
+  const to = await recipientFor(ctx.db, thread, 'phone');
   if (!to || (await isSmsOptedOut(ctx.db, to))) return undefined;
   const language: Language = thread.language === 'en' ? 'en' : 'nl';
   const body = offerText(starts, { timezone: ctx.config.timezone, language, reference: thread.reference });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { HubContext } from '../../context';
 import { CHANNELS } from '../../core/contact';
 import { getDossier } from '../../core/dossier';
+import { confirmAddress, rejectClaim } from '../../core/proof';
 import { addAdvice, resolveThread, sendReply } from '../../core/thread-actions';
 import { listThreads } from '../../core/thread-list';
 import { slackPoster } from '../../channels/slack/slack-poster';
@@ -23,6 +24,7 @@ const adviceBody = z.strictObject({ agent, text });
 const replyBody = z.strictObject({ agent, text, channel: z.enum(CHANNELS).optional() });
 const resolveBody = z.strictObject({ agent, resolution: text });
 const id = z.string().trim().min(1).max(100);
+const identityBody = z.strictObject({ kind: z.enum(['phone', 'email']), value: z.string().trim().min(1).max(254), agent });
 const transferBody = z.strictObject({ toTeam: id.optional(), toAgent: id.optional(), note: text.optional(), fromAgent: agent.optional() });
 
 export function threadsRouter(ctx: HubContext): Router {
@@ -71,6 +73,18 @@ export function threadsRouter(ctx: HubContext): Router {
     const body = transferBody.parse(req.body ?? {});
     const { summary, card } = await transferThread(ctx, handoffPoster, { reference: req.params.reference, ...body, now: ctx.clock() });
     res.json({ handoff: summary, card });
+  });
+
+  // An agent vouches for an address (recorded with who and when), or turns a claim down. Both
+  // change what the handoff card shows as the customer's addresses.
+  router.post('/:reference/identities/confirm', refreshCardsAfter, async (req, res) => {
+    const { agent: by, ...identity } = identityBody.parse(req.body);
+    res.status(201).json({ confirmed: await confirmAddress(ctx.db, { reference: req.params.reference, identity, agent: by, now: ctx.clock() }) });
+  });
+
+  router.post('/:reference/identities/reject', refreshCardsAfter, async (req, res) => {
+    const { agent: by, ...identity } = identityBody.parse(req.body);
+    res.json({ rejected: await rejectClaim(ctx.db, { reference: req.params.reference, identity, agent: by, now: ctx.clock() }) });
   });
 
   router.use('/:reference/callbacks', refreshCardsAfter, threadCallbacksRouter(ctx));
