@@ -104,7 +104,10 @@ describe(`email in over IMAP from a real Dovecot (${storeName})`, function () {
     expect(JSON.parse(reply?.raw as string).text).to.contain('schreef Klantenservice');
 
     const view = await dossier(threadId);
-    expect(view.customer).to.deep.include({ name: 'Els Jansen', emails: ['els.jansen@gmail.com'], phones: ['+31612345678'] });
+    // The number in her mail is a claim the agent sees, not an address anything is sent to.
+    expect(view.customer).to.deep.include({ name: 'Els Jansen', emails: ['els.jansen@gmail.com'], phones: [] });
+    expect(view.customer.claims.map((claim: { kind: string; value: string; via: string }) => [claim.kind, claim.value, claim.via])).to.deep.equal([['phone', '+31612345678', 'email-text']]);
+    expect(view.contacts.filter((c: { verified: boolean }) => !c.verified)).to.deep.equal([]);
     expect(view.contacts.filter((c: { direction: string }) => c.direction === 'inbound')).to.have.length(2);
 
     const lock = await imap.getMailboxLock(folder);

@@ -41,7 +41,7 @@ describe(`ingest: one complaint thread per issue (${storeName})`, () => {
 
   it('a first contact opens a thread with a check-digit reference, due times, an acknowledgement job and the first promise\'s check', async () => {
     const result = await ingest(sms('06 12345678', 'Mijn telefoon doet het niet', { name: 'Els Jansen', at }));
-    expect(result.outcome).to.equal('opened');
+    expect(result).to.include({ outcome: 'opened', verified: true });
     expect(result.reference).to.match(/^KL-\d{8}$/);
     const digits = result.reference.slice(3);
     expect(luhnCheckDigit(digits.slice(0, 7))).to.equal(Number(digits[7]));
@@ -50,8 +50,8 @@ describe(`ingest: one complaint thread per issue (${storeName})`, () => {
     expect(thread.summary).to.equal('Mijn telefoon doet het niet');
     // Tuesday 10:00 + 8 opening hours: 2.5 h before lunch, 3.5 h after, 2 h on Wednesday: 11:00.
     expect(new Date(thread.first_response_due).toISOString()).to.equal('2026-11-25T10:00:00.000Z');
-    const identity = await store.db('identities').first('kind', 'value');
-    expect(identity).to.deep.equal({ kind: 'phone', value: '+31612345678' });
+    const identity = await store.db('identities').first('kind', 'value', 'proof');
+    expect(identity).to.deep.equal({ kind: 'phone', value: '+31612345678', proof: 'channel' });
     const jobs = await store.db('jobs').orderBy('id').select('kind', 'dedupe_key', 'run_at');
     expect(jobs).to.deep.equal([
       { kind: 'acknowledge', dedupe_key: `acknowledge:${result.threadId}`, run_at: at },
@@ -83,18 +83,28 @@ describe(`ingest: one complaint thread per issue (${storeName})`, () => {
     expect(await count('threads')).to.equal(1);
   });
 
-  it('a reference in an SMS joins that thread even from a new number, and the number joins the customer', async () => {
+  it('a reference from a new number reaches that thread unverified; the number is only a claim and joins nothing later', async () => {
     const opened = await ingest(email('els@example.nl', 'Factuur klopt niet', { name: 'Els Jansen' }));
-    const bySms = await ingest(sms('+31611112222', `Over ${opened.reference.toLowerCase()}: nog niets gehoord`));
-    expect(bySms).to.include({ outcome: 'joined', matchedBy: 'reference', threadId: opened.threadId, customerId: opened.customerId });
-    const phones = await store.db('identities').where({ customer_id: opened.customerId, kind: 'phone' }).pluck('value');
-    expect(phones).to.deep.equal(['+31611112222']);
+    const bySms = await ingest(sms('+31611112222', `Over ${opened.reference.toLowerCase()}: nog niets gehoord`, { name: 'Mallory' }));
+    expect(bySms).to.include({ outcome: 'joined', matchedBy: 'reference', threadId: opened.threadId, customerId: opened.customerId, verified: false });
+    expect(await store.db('identities').where({ customer_id: opened.customerId, kind: 'phone' }).pluck('value')).to.deep.equal([]);
+    expect(await store.db('identity_claims').where({ customer_id: opened.customerId }).first('kind', 'value', 'via')).to.deep.equal({ kind: 'phone', value: '+31611112222', via: 'reference' });
+    expect(Boolean((await store.db('contacts').where({ id: bySms.contactId }).first('verified')).verified)).to.equal(false);
+
+    // The stranger's next message, without the reference, is not hers.
+    const later = await ingest(sms('+31611112222', 'Stuur het maar naar mijn adres'));
+    expect(later.outcome).to.equal('opened');
+    expect(later.customerId).to.not.equal(opened.customerId);
+    // Her name is hers: an unverified contact fills in nothing.
+    expect(await store.db('customers').where({ id: opened.customerId }).first('name')).to.deep.equal({ name: 'Els Jansen' });
   });
 
-  it('a reference keyed on the phone keypad joins that thread', async () => {
+  it('a reference keyed on the phone keypad joins that thread; from her own number verified, withheld not', async () => {
     const opened = await ingest(sms('+31612345678', 'Storing'));
-    const call: InboundContact = { channel: 'voice', providerId: 'CA1', body: 'Storing nog steeds', keyedReference: opened.reference.slice(3), at: at + 60_000 };
-    expect(await ingest(call)).to.include({ outcome: 'joined', matchedBy: 'reference', threadId: opened.threadId });
+    const withheld: InboundContact = { channel: 'voice', providerId: 'CA1', body: 'Storing nog steeds', keyedReference: opened.reference.slice(3), at: at + 60_000 };
+    expect(await ingest(withheld)).to.include({ outcome: 'joined', matchedBy: 'reference', threadId: opened.threadId, verified: false });
+    const own: InboundContact = { ...withheld, providerId: 'CA2', from: { kind: 'phone', value: '+31612345678' } };
+    expect(await ingest(own)).to.include({ outcome: 'joined', matchedBy: 'reference', threadId: opened.threadId, verified: true });
   });
 
   it('a mistyped reference is never matched: a new thread with a note for the agent', async () => {
@@ -143,11 +153,16 @@ describe(`ingest: one complaint thread per issue (${storeName})`, () => {
     expect(links.sort()).to.deep.equal([opened.threadId, stranger.threadId].sort());
   });
 
-  it('a reference to a resolved thread opens a new thread for the same customer, linked to the old one', async () => {
+  it('a reference to a resolved thread opens a new linked thread: the customer\'s own from her number, the sender\'s own from a stranger', async () => {
     const opened = await ingest(sms('+31612345678', 'Storing'));
     await store.db('threads').where({ id: opened.threadId }).update({ status: 'resolved' });
-    const again = await ingest(email('nieuw@example.nl', `Weer mis, zie ${opened.reference}`));
-    expect(again).to.include({ outcome: 'opened', linkedThreadId: opened.threadId, customerId: opened.customerId });
+    const again = await ingest(sms('+31612345678', `Weer mis, zie ${opened.reference}`));
+    expect(again).to.include({ outcome: 'opened', linkedThreadId: opened.threadId, customerId: opened.customerId, verified: true });
+    await store.db('threads').where({ id: again.threadId }).update({ status: 'resolved' });
+    const stranger = await ingest(email('nieuw@example.nl', `Weer mis, zie ${opened.reference}`));
+    expect(stranger).to.include({ outcome: 'opened', linkedThreadId: opened.threadId, verified: true });
+    expect(stranger.customerId).to.not.equal(opened.customerId);
+    expect(await store.db('identities').where({ customer_id: stranger.customerId }).pluck('value')).to.deep.equal(['nieuw@example.nl']);
   });
 
   it('a customer with two open threads and no reference gets a new thread instead of a guess', async () => {
@@ -161,39 +176,62 @@ describe(`ingest: one complaint thread per issue (${storeName})`, () => {
     expect(third.outcome).to.equal('opened');
   });
 
-  it('identities learned in a chat (email and phone) attach to the customer and are recognised later', async () => {
+  it('addresses typed into a chat are claims: kept for the agent, proven nowhere, and the number\'s own SMS is not the chat\'s', async () => {
     const chat: InboundContact = {
       channel: 'chat', providerId: 'chat-1', from: { kind: 'chat', value: 'session-abc' }, name: 'Els Jansen', body: 'Hallo, mijn modem werkt niet',
-      learnedIdentities: [{ kind: 'email', value: 'Els@Example.NL' }, { kind: 'phone', value: '06-12345678' }], at,
+      claimedIdentities: [{ kind: 'email', value: 'Els@Example.NL', via: 'chat-form' }, { kind: 'phone', value: '06-12345678', via: 'chat-form' }], at,
     };
     const opened = await ingest(chat);
-    const identities = await store.db('identities').where({ customer_id: opened.customerId }).orderBy('kind').select('kind', 'value');
-    expect(identities).to.deep.equal([
-      { kind: 'chat', value: 'session-abc' },
-      { kind: 'email', value: 'els@example.nl' },
-      { kind: 'phone', value: '+31612345678' },
+    expect(await store.db('identities').where({ customer_id: opened.customerId }).select('kind', 'value', 'proof')).to.deep.equal([{ kind: 'chat', value: 'session-abc', proof: 'channel' }]);
+    const claims = await store.db('identity_claims').where({ customer_id: opened.customerId }).orderBy('kind').select('kind', 'value', 'via');
+    expect(claims).to.deep.equal([
+      { kind: 'email', value: 'els@example.nl', via: 'chat-form' },
+      { kind: 'phone', value: '+31612345678', via: 'chat-form' },
     ]);
-    expect(await ingest(sms('+31612345678', 'Nog steeds kapot'))).to.include({ matchedBy: 'identity', threadId: opened.threadId });
+    const bySms = await ingest(sms('+31612345678', 'Nog steeds kapot'));
+    expect(bySms.outcome).to.equal('opened');
+    expect(bySms.customerId).to.not.equal(opened.customerId);
   });
 
-  it('an address that belongs to another customer is not taken over: it is noted as a possible duplicate', async () => {
+  it('a chat that types someone\'s proven address gets a thread of its own, linked to hers; her address stays hers', async () => {
     const els = await ingest(sms('+31612345678', 'Storing', { name: 'Els' }));
     const chat: InboundContact = {
-      channel: 'chat', providerId: 'chat-2', from: { kind: 'chat', value: 'session-xyz' }, body: 'Ik ben Piet', name: 'Piet',
-      learnedIdentities: [{ kind: 'email', value: 'piet@example.nl' }], at,
+      channel: 'chat', providerId: 'chat-2', from: { kind: 'chat', value: 'session-xyz' }, body: 'Ik ben Els, wat is de status?', name: 'Els',
+      claimedIdentities: [{ kind: 'phone', value: '0612345678', via: 'chat-form' }], at,
     };
-    const piet = await ingest(chat);
-    const conflict = await ingest({ ...chat, providerId: 'chat-3', body: 'Mijn nummer is 0612345678', learnedIdentities: [{ kind: 'phone', value: '0612345678' }] });
-    expect(conflict.customerId).to.equal(piet.customerId);
+    const impostor = await ingest(chat);
+    expect(impostor).to.include({ outcome: 'opened', linkedThreadId: els.threadId, verified: true });
+    expect(impostor.customerId).to.not.equal(els.customerId);
     const owner = await store.db('identities').where({ kind: 'phone', value: '+31612345678' }).first('customer_id');
     expect(owner.customer_id).to.equal(els.customerId);
-    expect(await store.db('timeline_events').where({ kind: 'identity-conflict', thread_id: piet.threadId }).first()).to.exist;
+    // The chat continues on its own thread, not hers.
+    const next = await ingest({ ...chat, providerId: 'chat-3', body: 'Hallo?', conversationThreadId: impostor.threadId });
+    expect(next).to.include({ outcome: 'joined', matchedBy: 'conversation', threadId: impostor.threadId });
+  });
+
+  it('a phone number in a mail\'s text is a claim: its owner\'s first SMS opens her own thread', async () => {
+    const sender = await ingest(email('piet@example.nl', 'Bel mij op 06 12345678', { claimedIdentities: [{ kind: 'phone', value: '+31612345678', via: 'email-text' }] }));
+    expect(await store.db('identity_claims').where({ customer_id: sender.customerId }).first('kind', 'value', 'via')).to.deep.equal({ kind: 'phone', value: '+31612345678', via: 'email-text' });
+    const owner = await ingest(sms('+31612345678', 'Mijn pakket is niet bezorgd'));
+    expect(owner.outcome).to.equal('opened');
+    expect(owner.customerId).to.not.equal(sender.customerId);
+  });
+
+  it('a sender the channel cannot vouch for (DMARC failed, a Reply-To) never joins by identity and proves nothing', async () => {
+    const els = await ingest(email('els@example.nl', 'Factuur klopt niet'));
+    for (const unprovenBecause of ['dmarc-fail', 'reply-to'] as const) {
+      const spoofed = await ingest(email('els@example.nl', 'Stuur de factuur naar mijn nieuwe adres', { unprovenBecause }));
+      expect(spoofed).to.include({ outcome: 'opened', verified: false });
+      expect(spoofed.customerId).to.not.equal(els.customerId);
+      expect(await store.db('identity_claims').where({ customer_id: spoofed.customerId }).first('value', 'via')).to.deep.equal({ value: 'els@example.nl', via: unprovenBecause });
+    }
+    expect(await store.db('identities').where({ kind: 'email' }).select('customer_id', 'value')).to.deep.equal([{ customer_id: els.customerId, value: 'els@example.nl' }]);
   });
 
   it('a thread is in the language of its first contact, else of its customer, else Dutch', async () => {
     const english = await ingest(email('jane@example.com', 'My lamp is broken', { language: 'en', name: 'Jane' }));
     await store.db('threads').where({ id: english.threadId }).update({ status: 'resolved' });
-    const laterBySms = await ingest(sms('+31612340000', `About ${english.reference}: still broken`));
+    const laterBySms = await ingest(email('jane@example.com', `About ${english.reference}: still broken`));
     const dutch = await ingest(sms('+31687650000', 'Mijn lamp is kapot'));
     const language = async (threadId: number) => (await store.db('threads').where({ id: threadId }).first('language')).language;
     expect(await language(english.threadId)).to.equal('en');
@@ -205,7 +243,7 @@ describe(`ingest: one complaint thread per issue (${storeName})`, () => {
   it('a withheld caller ID still makes a thread with the contact on it', async () => {
     const call: InboundContact = { channel: 'voice', providerId: 'CA-anon', body: 'Ik bel over mijn rekening', at };
     const result = await ingest(call);
-    expect(result.outcome).to.equal('opened');
+    expect(result).to.include({ outcome: 'opened', verified: true });
     expect(await count('identities')).to.equal(0);
     expect(await count('contacts')).to.equal(1);
   });

@@ -283,10 +283,11 @@ describe(`HTTP API (${storeName})`, function () {
       t = await startHub({ now: TUESDAY_10 + 5 * MINUTE });
     });
 
-    it('shows the thread in the SPEC shape, across channels', async () => {
+    it('shows the thread in the SPEC shape, across channels: proven addresses, claims, and which contacts are verified', async () => {
       const { reference } = await t.hub.ingest(sms('06 12345678', 'Mijn pakket is kapot aangekomen', { name: 'Jan de Vries', category: 'levering' }));
+      // A reference from an address the hub cannot tie to Jan reaches his thread, unverified.
       const joined = await t.hub.ingest(email('Jan@Example.NL', 'Foto in de bijlage', { subject: `Re: ${reference}`, at: TUESDAY_10 + 2 * MINUTE }));
-      expect(joined).to.include({ reference, outcome: 'joined', matchedBy: 'reference' });
+      expect(joined).to.include({ reference, outcome: 'joined', matchedBy: 'reference', verified: false });
 
       const response = await t.request('GET', `/api/threads/${reference}`);
       expect(response.status).to.equal(200);
@@ -295,11 +296,13 @@ describe(`HTTP API (${storeName})`, function () {
       expect(dossier.status).to.equal('open');
       expect(dossier.customer).to.include({ name: 'Jan de Vries' });
       expect(dossier.customer.phones).to.deep.equal(['+31612345678']);
-      expect(dossier.customer.emails).to.deep.equal(['jan@example.nl']);
+      expect(dossier.customer.emails).to.deep.equal([]);
+      expect(dossier.customer.identities).to.deep.equal([{ kind: 'phone', value: '+31612345678', proof: 'channel', by: null, at: '2026-11-24T10:00:00+01:00' }]);
+      expect(dossier.customer.claims).to.deep.equal([{ kind: 'email', value: 'jan@example.nl', via: 'reference', at: '2026-11-24T10:02:00+01:00' }]);
       expect(dossier.issue).to.deep.equal({ category: 'levering', summary: 'Mijn pakket is kapot aangekomen' });
       expect(dossier.contacts).to.deep.equal([
-        { channel: 'sms', direction: 'inbound', at: '2026-11-24T10:00:00+01:00', body: 'Mijn pakket is kapot aangekomen' },
-        { channel: 'email', direction: 'inbound', at: '2026-11-24T10:02:00+01:00', body: 'Foto in de bijlage' },
+        { channel: 'sms', direction: 'inbound', at: '2026-11-24T10:00:00+01:00', body: 'Mijn pakket is kapot aangekomen', verified: true, from: '+31612345678' },
+        { channel: 'email', direction: 'inbound', at: '2026-11-24T10:02:00+01:00', body: 'Foto in de bijlage', verified: false, from: 'jan@example.nl' },
       ]);
       expect(dossier.advice).to.deep.equal([]);
       expect(dossier.callbacks).to.deep.equal([]);
@@ -413,9 +416,18 @@ describe(`HTTP API (${storeName})`, function () {
       expect(dossier.advice).to.deep.equal([{ at: '2026-11-24T10:30:00+01:00', agent: 'anna', text: 'Stuur een foto van de schade' }]);
     });
 
-    it('replies on the last inbound channel, or the one the agent chooses, and records it in the outbox', async () => {
+    it('replies on the last channel used from a proven address, or the one the agent chooses, and records it in the outbox', async () => {
       const { reference } = await t.hub.ingest(sms('+31612345678', 'Kapot', { name: 'Jan' }));
       await t.hub.ingest(email('jan@example.nl', 'Hier de foto', { subject: `Aanvulling ${reference}`, at: TUESDAY_10 + 10 * MINUTE }));
+
+      // The mail named his reference from an address he never proved: no reply goes there...
+      const unproven = await t.request('POST', `/api/threads/${reference}/replies`, { body: { agent: 'anna', text: 'Uw IBAN is bij ons bekend.', channel: 'email' } });
+      expect(unproven.status).to.equal(422);
+      const stillSms = await t.request('POST', `/api/threads/${reference}/replies`, { body: { agent: 'anna', text: 'We kijken ernaar.' } });
+      expect(stillSms.json).to.deep.equal({ reply: { channel: 'sms', to: '+31612345678' } });
+      // ...until an agent confirms it (Jan said so on the phone).
+      const confirmed = await t.request('POST', `/api/threads/${reference}/identities/confirm`, { body: { kind: 'email', value: 'JAN@example.nl', agent: 'anna' } });
+      expect(confirmed.status, confirmed.text).to.equal(201);
 
       const byEmail = await t.request('POST', `/api/threads/${reference}/replies`, { body: { agent: 'anna', text: 'We sturen een nieuwe.' } });
       expect(byEmail.status, byEmail.text).to.equal(201);
@@ -426,16 +438,18 @@ describe(`HTTP API (${storeName})`, function () {
       expect(bySms.json).to.deep.equal({ reply: { channel: 'sms', to: '+31612345678' } });
 
       const messages = (await t.request('GET', '/api/outbox')).json.messages.filter((message: { purpose: string }) => message.purpose === 'reply');
-      expect(messages).to.have.length(2);
+      expect(messages).to.have.length(3);
       expect(messages[0]).to.include({ channel: 'sms', to: '+31612345678', body: 'Verzonden.', reference });
       expect(messages[1]).to.include({ channel: 'email', to: 'jan@example.nl', body: 'We sturen een nieuwe.', reference });
       expect(messages[1].subject).to.equal(`Reactie op uw klacht [${reference}]`);
 
       const dossier = (await t.request('GET', `/api/threads/${reference}`)).json;
       expect(dossier.contacts.filter((contact: { direction: string }) => contact.direction === 'outbound').map((contact: { channel: string }) => contact.channel)).to.deep.equal([
+        'sms',
         'email',
         'sms',
       ]);
+      expect(messages.map((message: { body: string }) => message.body)).to.not.include('Uw IBAN is bij ons bekend.');
     });
 
     it('replies to a call by SMS', async () => {
