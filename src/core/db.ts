@@ -31,7 +31,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261202_014_identity_proof': identityProofMigration,
 };
 
-const migrationSource: Knex.MigrationSource<string> = {
+export const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(MIGRATIONS).sort(),
   getMigrationName: (name) => name,
   getMigration: async (name) => {

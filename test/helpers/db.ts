@@ -19,15 +19,16 @@ export interface TestDb {
   destroy(): Promise<void>;
 }
 
-/** A fresh, migrated database: its own SQLite file, or its own schema on PostgreSQL. */
-export async function createTestDb(): Promise<TestDb> {
+/** A fresh database, migrated unless told not to (a migration's own test): its own SQLite file, or its own schema on PostgreSQL. */
+export async function createTestDb(options: { migrate?: boolean } = {}): Promise<TestDb> {
+  const migrate = options.migrate === false ? async () => undefined : migrateToLatest;
   if (storeUrl) {
     const schema = `t_${randomBytes(6).toString('hex')}`;
     const admin = openDb({ url: storeUrl });
     await admin.raw(`create schema ${schema}`);
     await admin.destroy();
     const db = openDb({ url: storeUrl, schema });
-    await migrateToLatest(db);
+    await migrate(db);
     return {
       db,
       url: storeUrl,
@@ -43,7 +44,7 @@ export async function createTestDb(): Promise<TestDb> {
   const dir = mkdtempSync(join(tmpdir(), 'klachtenhub-test-'));
   const url = `sqlite:${join(dir, 'hub.db')}`;
   const db = openDb({ url });
-  await migrateToLatest(db);
+  await migrate(db);
   return {
     db,
     url,
