@@ -3,7 +3,7 @@ import { enqueueJob, enqueueJobs, type JobSpec } from '../jobs/queue';
 import { isPostgres, isUniqueViolation, type Db, type DbOrTrx } from './db';
 import type { ClaimedIdentity, InboundContact, IngestResult, Language, MatchedBy } from './contact';
 import { normalizeIdentity, type Identity } from './identity';
-import { ownerOf, proveAddress, recordClaim } from './proof';
+import { addProvenAddress, ownerOf, recordClaim } from './proof';
 import { findReference, newReference } from './reference';
 import type { SlaClock } from './sla';
 import { recordEvent } from './timeline';
@@ -153,8 +153,9 @@ async function ingestInTransaction(trx: Knex.Transaction, deps: IngestDeps, cont
   await storeAttachments(trx, { threadId: thread.id, contactId, contact });
 
   for (const note of notes) await recordEvent(trx, { threadId: thread.id, kind: note.kind, at: contact.at, data: note.data });
-  if (from && verified && provenFrom && senderCustomerId === undefined) {
-    await proveAddress(trx, { customerId, identity: provenFrom, proof: 'channel', threadId: thread.id, now: contact.at });
+  // Verified from an address nobody owns: a customer made by this contact, whose own address it is.
+  if (provenFrom && verified && senderCustomerId === undefined) {
+    await addProvenAddress(trx, { customerId, identity: provenFrom, proof: 'channel', threadId: thread.id, now: contact.at });
   }
   const unprovenFrom: ClaimedIdentity[] = from && !verified ? [{ ...from, via: contact.unprovenBecause ?? 'reference' }] : [];
   for (const claim of [...unprovenFrom, ...claims]) await recordClaim(trx, { customerId, threadId: thread.id, claim, at: contact.at });

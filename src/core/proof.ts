@@ -50,26 +50,28 @@ export async function proveAddress(
   if (owner !== undefined && owner !== customerId) {
     throw new DomainError('conflict', `${identity.value} is a proven address of another customer; merge the customers instead`);
   }
-  if (owner === undefined) {
-    await db('identities').insert({
-      customer_id: customerId,
-      kind: identity.kind,
-      value: identity.value,
-      proof: args.proof,
-      proven_by: args.by ?? null,
-      proven_at: args.now,
-      created_at: args.now,
-    });
-  }
+  if (owner === undefined) await addProvenAddress(db, args);
   await db('identity_claims').where({ customer_id: customerId, kind: identity.kind, value: identity.value }).delete();
   await db('contacts')
     .whereIn('thread_id', db('threads').where({ customer_id: customerId }).select('id'))
     .where({ direction: 'inbound', from_kind: identity.kind, from_value: identity.value, verified: false })
     .update({ verified: true });
-  if (args.threadId !== undefined && owner === undefined) {
-    await recordEvent(db, { threadId: args.threadId, kind: 'identity-proven', at: args.now, data: { kind: identity.kind, value: identity.value, proof: args.proof, ...(args.by ? { agent: args.by } : {}) } });
-  }
   return owner === undefined ? 'proven' : 'already-proven';
+}
+
+/**
+ * Inserts an address nobody has proven yet, with its proof, and says so on the thread. On its
+ * own only for a customer made by this very contact: nothing can have claimed it for them yet.
+ */
+export async function addProvenAddress(
+  db: DbOrTrx,
+  args: { customerId: number; identity: Identity; proof: ProofKind; by?: string; threadId?: number; now: number },
+): Promise<void> {
+  const { kind, value } = args.identity;
+  await db('identities').insert({ customer_id: args.customerId, kind, value, proof: args.proof, proven_by: args.by ?? null, proven_at: args.now, created_at: args.now });
+  if (args.threadId !== undefined) {
+    await recordEvent(db, { threadId: args.threadId, kind: 'identity-proven', at: args.now, data: { kind, value, proof: args.proof, ...(args.by ? { agent: args.by } : {}) } });
+  }
 }
 
 /** Keeps an address named without proof, once per customer; a proven address of the customer is no claim. */
