@@ -6,6 +6,7 @@ export type TimelineKind =
   | 'thread-linked'
   | 'reference-mistyped'
   | 'reference-unknown'
+  /** Written before addresses needed proof (old timelines only): an address joined the customer, or belonged to another. */
   | 'identity-learned'
   | 'identity-conflict'
   /** An address became the customer's, with its proof: data {kind, value, proof: channel | code | agent, agent?}. */
