@@ -45,15 +45,22 @@ export async function threadStatus(db: DbOrTrx, reference: string): Promise<Thre
   };
 }
 
+/** A call's thread, and whether the hub has proof the caller is that thread's customer (see proof.ts). */
+export interface CallThread {
+  threadId: number;
+  reference: string;
+  verified: boolean;
+}
+
 /** The thread a call's contacts went to: the call itself (CallSid) or the caller's words (CallSid:speech). */
-export async function threadOfCall(db: DbOrTrx, callSid: string): Promise<{ threadId: number; reference: string } | undefined> {
+export async function threadOfCall(db: DbOrTrx, callSid: string): Promise<CallThread | undefined> {
   const row = await db('contacts')
     .join('threads', 'threads.id', 'contacts.thread_id')
     .where('contacts.channel', 'voice')
     .whereIn('contacts.provider_id', [callSid, `${callSid}:speech`])
     .orderBy('contacts.id')
-    .first('threads.id as thread_id', 'threads.reference');
-  return row ? { threadId: row.thread_id, reference: row.reference } : undefined;
+    .first('threads.id as thread_id', 'threads.reference', 'contacts.verified');
+  return row ? { threadId: row.thread_id, reference: row.reference, verified: Boolean(row.verified) } : undefined;
 }
 
 /** Timeline events of one call on a thread (events carry the CallSid in their data), oldest first. */

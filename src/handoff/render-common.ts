@@ -41,6 +41,12 @@ export const LABELS = {
   nl: {
     handoff: 'Overdracht',
     customer: 'Klant',
+    addresses: 'Adressen',
+    notConfirmed: 'niet bevestigd',
+    possiblePhone: 'mogelijk telefoonnummer',
+    withheld: 'een afgeschermd nummer',
+    unverified: (contact: { channel: string; from: string; at: string }) =>
+      `Let op: het laatste contact (${contact.channel} van ${contact.from}, ${contact.at}) is niet geverifieerd. Het is niet bewezen dat het van de klant komt.`,
     channels: 'Kanalen',
     issue: 'Klacht',
     advice: 'Eerder advies',
@@ -63,6 +69,12 @@ export const LABELS = {
   en: {
     handoff: 'Handoff',
     customer: 'Customer',
+    addresses: 'Addresses',
+    notConfirmed: 'not confirmed',
+    possiblePhone: 'possible phone number',
+    withheld: 'a withheld number',
+    unverified: (contact: { channel: string; from: string; at: string }) =>
+      `Caution: the latest contact (${contact.channel} from ${contact.from}, ${contact.at}) is not verified. It is not proven to come from the customer.`,
     channels: 'Channels',
     issue: 'Complaint',
     advice: 'Prior advice',
@@ -101,4 +113,25 @@ export function channelLines(summary: HandoffSummary, language: Language): strin
     const last = shortTime(used.last, language);
     return `${channelName(used.channel, language)} (${used.contacts}×): ${first === last ? first : `${first} – ${last}`}`;
   });
+}
+
+/**
+ * The customer's addresses, proven ones plain and claims saying what they are:
+ * "+31612345678, els@example.nl, +31687654321 (niet bevestigd), +31611112222 (mogelijk telefoonnummer)".
+ * A number found in a mail's text may be no phone of hers at all, hence its own word.
+ */
+export function addressList(summary: HandoffSummary, language: Language): string {
+  const labels = LABELS[language];
+  const claims = summary.addresses.claims.map(
+    (claim) => `${claim.value} (${claim.kind === 'phone' && claim.via === 'email-text' ? labels.possiblePhone : labels.notConfirmed})`,
+  );
+  return [...summary.addresses.proven.map((address) => address.value), ...claims].join(', ') || labels.unknown;
+}
+
+/** The written warning when the latest contact is not verified (card, plain text); null when it is. */
+export function unverifiedWarning(summary: HandoffSummary, language: Language): string | null {
+  const contact = summary.unverified;
+  if (!contact) return null;
+  const labels = LABELS[language];
+  return labels.unverified({ channel: channelName(contact.channel, language), from: contact.from ?? labels.withheld, at: shortTime(contact.at, language) });
 }

@@ -1,7 +1,7 @@
 import type { types as SlackTypes } from '@slack/bolt';
 import { DateTime } from 'luxon';
 import type { Language } from '../core/contact';
-import { addressAs, channelLines, issueText, LABELS, promiseLines, shortTime, shorten } from './render-common';
+import { addressAs, addressList, channelLines, issueText, LABELS, promiseLines, shortTime, shorten, unverifiedWarning } from './render-common';
 import type { HandoffSummary } from './summary';
 
 export type SlackBlock = SlackTypes.KnownBlock;
@@ -10,8 +10,14 @@ export type SlackBlock = SlackTypes.KnownBlock;
 export const SLACK_MAX_BLOCKS = 50;
 export const SLACK_MAX_SECTION_TEXT = 3000;
 const SLACK_MAX_HEADER_TEXT = 150;
-/** The blocks around the advice: header, customer, issue, promises, note, actions, status context, spare. */
+/**
+ * The blocks around the advice: header, unverified warning, customer, issue, promises, note,
+ * status context, actions, dossier link, spare (the "callback due now" card swaps the actions for
+ * two blocks of its own).
+ */
 const ADVICE_BLOCK_BUDGET = SLACK_MAX_BLOCKS - 10;
+/** Claims pile up over a long thread; the dossier has them all. */
+const ADDRESSES_CHARS = 1000;
 /** One advice entry never takes more than a third of a section, so one long text cannot hide the rest. */
 const ADVICE_ENTRY_CHARS = 1000;
 
@@ -70,10 +76,14 @@ export function handoffSlackCard(
   const blocks: SlackBlock[] = [];
 
   blocks.push({ type: 'header', text: { type: 'plain_text', text: shorten(`${labels.handoff} ${summary.reference} · ${name}`, SLACK_MAX_HEADER_TEXT) } });
+  // Before the name: whoever is on the line may not be the customer the card names.
+  const warning = unverifiedWarning(summary, language);
+  if (warning) blocks.push(section(`:warning: *${escapeMrkdwn(warning)}*`));
   blocks.push(
     section(
       [
         `*${labels.customer}:* ${fitEscaped(name, 300)}`,
+        `*${labels.addresses}:* ${fitEscaped(addressList(summary, language), ADDRESSES_CHARS)}`,
         `*${labels.channels}:* ${escapeMrkdwn(channelLines(summary, language).join('; ') || labels.unknown)}`,
       ].join('\n'),
     ),

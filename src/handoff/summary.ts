@@ -16,6 +16,19 @@ export interface HandoffSummary {
    * "Ms Jansen" cannot be derived: the renderings address the customer by their full name.
    */
   name: string | null;
+  /**
+   * The customer's addresses as the next agent must weigh them: `proven` ones are hers (the hub
+   * writes only to these); `claims` were only named (her reference sent from another number, a
+   * number in a mail's text, an address typed in a chat) and are not hers until an agent confirms
+   * them. `via` says how a claim was named (see ClaimVia). Chat sessions are left out: a session
+   * id tells an agent nothing.
+   */
+  addresses: { proven: { kind: string; value: string }[]; claims: { kind: string; value: string; via: string }[] };
+  /**
+   * The latest inbound contact when the hub has no proof it came from the customer, else null:
+   * whoever is on the line may only know her reference. `from` is null for a withheld number.
+   */
+  unverified: { channel: string; from: string | null; at: string } | null;
   issue: { category: string | null; summary: string | null };
   /** Every piece of advice given, oldest first; `agentName` resolved from the hub configuration. */
   priorAdvice: { at: string; agent: string; agentName: string; text: string }[];
@@ -60,6 +73,11 @@ export function buildHandoffSummary(
     status: dossier.status,
     language: dossier.language === 'en' ? 'en' : 'nl',
     name: dossier.customer.name?.trim() || null,
+    addresses: {
+      proven: dossier.customer.identities.filter(isAddress).map(({ kind, value }) => ({ kind, value })),
+      claims: dossier.customer.claims.filter(isAddress).map(({ kind, value, via }) => ({ kind, value, via })),
+    },
+    unverified: unverifiedLatest(dossier.contacts),
     issue: {
       category: dossier.issue.category,
       summary: dossier.issue.summary ?? dossier.contacts.find((contact) => contact.direction === 'inbound')?.body ?? null,
@@ -77,6 +95,17 @@ export function buildHandoffSummary(
     agent: dossier.agent,
     dossierUrl: `${options.publicUrl.replace(/\/$/, '')}/console/threads/${encodeURIComponent(dossier.reference)}`,
   };
+}
+
+/** A phone number or an email address: what an agent can read, call or write to. */
+function isAddress(identity: { kind: string }): boolean {
+  return identity.kind === 'phone' || identity.kind === 'email';
+}
+
+/** The newest inbound contact, when it is not verified. Contacts arrive oldest first. */
+function unverifiedLatest(contacts: Dossier['contacts']): HandoffSummary['unverified'] {
+  const latest = [...contacts].reverse().find((contact) => contact.direction === 'inbound');
+  return latest && !latest.verified ? { channel: latest.channel, from: latest.from, at: latest.at } : null;
 }
 
 /** Only inbound contacts count: the customer used the channel, not the hub. Contacts arrive oldest first. */

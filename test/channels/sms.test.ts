@@ -280,6 +280,89 @@ describe(`Twilio SMS (${storeName})`, function () {
       expect(await t.hub.ctx.db('timeline_events').where({ kind: 'callback-cancelled' }).select('id')).to.have.length(0);
     });
   });
+
+  describe('a stranger who knows her reference', () => {
+    const TUESDAY_10 = Date.parse('2026-11-24T10:00:00+01:00');
+    const STRANGER = '+31687654321';
+    const ANNA = '+31201234567';
+    const text = async (from: string, body: string) => {
+      const response = await postTwilio(t as TestHub, '/twilio/sms', fixture('sms-inbound', { MessageSid: sid('SM'), From: from, Body: body }));
+      expect(response.status, response.text).to.equal(200);
+      return response.text;
+    };
+    const dossierOf = async (reference: string) => (await (t as TestHub).request('GET', `/api/threads/${reference}`)).json;
+    const at = async (iso: string) => {
+      (t as TestHub).setNow(Date.parse(iso));
+      await (t as TestHub).hub.worker.runDue();
+    };
+
+    /** Alice complained by SMS, was acknowledged, has a callback booked at 11:00 and an SMS offer of other times open. */
+    async function aliceWithCallback(): Promise<{ reference: string; callbackId: number }> {
+      t = await startHub({ now: TUESDAY_10, env: twilioEnv() });
+      await text(CUSTOMER, 'Mijn pakket is beschadigd aangekomen');
+      const [thread] = await t.hub.ctx.db('threads').select('reference');
+      const reference = thread?.reference as string;
+      const booked = await t.request('POST', `/api/threads/${reference}/callbacks`, { body: { start: '2026-11-24T11:00:00+01:00' } });
+      expect(booked.status, booked.text).to.equal(201);
+      expect((await offerSlotsBySms(t.hub.ctx, reference))?.to).to.equal(CUSTOMER);
+      return { reference, callbackId: booked.json.callback.id };
+    }
+
+    it("reaches her thread unverified, as a claim, and cannot move, cancel or book her callback; everything still goes to her own number", async () => {
+      const { reference, callbackId } = await aliceWithCallback();
+      const hub = t as TestHub;
+
+      expect(await text(STRANGER, `Graag uitstellen, ${reference}`)).to.match(/<Response\/>|<Response><\/Response>/);
+      const dossier = await dossierOf(reference);
+      expect(dossier.contacts.at(-1)).to.deep.include({ channel: 'sms', direction: 'inbound', verified: false, from: STRANGER });
+      expect(dossier.customer.phones).to.deep.equal([CUSTOMER]);
+      expect(dossier.customer.claims).to.deep.equal([{ kind: 'phone', value: STRANGER, via: 'reference', at: '2026-11-24T10:00:00+01:00' }]);
+
+      // Her words, his number: nothing answers and nothing changes.
+      for (const word of ['VERZET', 'AFZEGGEN', '1', '2']) expect(await text(STRANGER, word), word).not.to.include('<Message>');
+      const callbacks = await hub.hub.ctx.db('callbacks').select('id', 'status', 'start');
+      expect(callbacks.map((row) => ({ id: row.id, status: row.status, start: Number(row.start) }))).to.deep.equal([{ id: callbackId, status: 'booked', start: Date.parse('2026-11-24T11:00:00+01:00') }]);
+      const herThread = (await hub.hub.ctx.db('threads').where({ reference }).first('id')).id;
+      expect(await hub.hub.ctx.db('timeline_events').where({ thread_id: herThread }).whereIn('kind', ['callback-cancelled', 'callback-booked']).select('kind')).to.deep.equal([{ kind: 'callback-booked' }]);
+      expect(await hub.hub.ctx.db('timeline_events').where({ thread_id: herThread, kind: 'callback-offered' }).select('id')).to.have.length(1);
+
+      // Acknowledgement, confirmation, reminder and the call itself: to her proven number only.
+      await at('2026-11-24T10:00:00+01:00');
+      await at('2026-11-24T10:45:00+01:00');
+      const aboutHer = api.messages().filter((message) => (message.form.Body ?? '').includes(reference));
+      expect(aboutHer.map((message) => message.form.Body?.slice(0, 24))).to.include.members(['Wanneer mogen we u terug', 'Uw terugbelafspraak staa', 'Herinnering: een medewer']);
+      expect(new Set(aboutHer.map((message) => message.form.To))).to.deep.equal(new Set([CUSTOMER]));
+      await at('2026-11-24T11:00:00+01:00');
+      expect(api.calls().map((call) => call.form.To)).to.deep.equal([ANNA]);
+      const agent = await postTwilio(hub, `/twilio/voice/callback/agent?callback=${callbackId}&attempt=1`, { CallSid: sid('CA'), AccountSid: ACCOUNT_SID, From: HUB_NUMBER, To: ANNA, CallStatus: 'in-progress' });
+      expect(agent.text).to.include(`<Number>${CUSTOMER}</Number>`).and.not.include(STRANGER);
+      // The agent is warned: the latest message on her thread came from somebody else's number.
+      expect(agent.text).to.include('Let op: het laatste bericht, per sms, kwam niet van een geverifieerd adres.');
+    });
+
+    it('his later message without her reference opens a thread of his own, not hers', async () => {
+      const { reference } = await aliceWithCallback();
+      await text(STRANGER, `Over ${reference}`);
+      await text(STRANGER, 'Hoe staat het ervoor?');
+      const herContacts = (await dossierOf(reference)).contacts.map((contact: { body: string }) => contact.body);
+      expect(herContacts).to.include(`Over ${reference}`).and.not.include('Hoe staat het ervoor?');
+      const his = await (t as TestHub).hub.ctx.db('contacts').where({ body: 'Hoe staat het ervoor?' }).join('threads', 'threads.id', 'contacts.thread_id').first('threads.reference', 'contacts.verified');
+      expect(his?.reference).to.be.a('string').and.not.equal(reference);
+      expect(Boolean(his?.verified)).to.equal(true);
+      expect((await dossierOf(reference)).customer.phones).to.deep.equal([CUSTOMER]);
+    });
+
+    it('her own digit, from her own number, still moves the booking', async () => {
+      const { reference } = await aliceWithCallback();
+      await text(STRANGER, `Over ${reference}`);
+      expect(await text(CUSTOMER, '1')).to.include('<Message>Uw terugbelafspraak staat: dinsdag 24 november om 10:30.');
+      const callbacks = (await dossierOf(reference)).callbacks.map((callback: { start: string; status: string }) => [callback.start, callback.status]);
+      expect(callbacks).to.deep.equal([
+        ['2026-11-24T10:30:00+01:00', 'booked'],
+        ['2026-11-24T11:00:00+01:00', 'cancelled'],
+      ]);
+    });
+  });
 });
 
 describe('SMS segments and splitting', () => {

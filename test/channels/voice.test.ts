@@ -4,10 +4,14 @@ import { join } from 'node:path';
 import { loadHubConfig } from '../../src/config/hub-config';
 import { storeName } from '../helpers/db';
 import { startHub, type TestHub } from '../helpers/hub';
+import { startFakeSlackApi } from '../slack/fake-slack-api';
+import { SECRET } from '../slack/slack-requests';
 import { ACCOUNT_SID, AUTH_TOKEN, HUB_NUMBER, fixture, postTwilio, sid } from './twilio-helpers';
 
 const PUBLIC_URL = 'https://hub.example.nl';
 const CALLER = '+31612345678';
+/** Someone who has Marieke's reference (a letter, a shared phone) and calls from his own number. */
+const STRANGER = '+31687654321';
 const TUESDAY_10 = Date.parse('2026-11-24T10:00:00+01:00');
 
 /** TwiML puts "&" in URLs as "&amp;"; tests compare the URLs Twilio will actually call. */
@@ -113,13 +117,14 @@ describe(`Twilio voice (${storeName})`, function () {
   });
 
   it('plays a whole warm transfer across channels: advice given by email reaches the agent who takes the call', async () => {
-    // The complaint starts by email; the customer gives a mobile number in it.
+    // The complaint starts by email; the customer gives a mobile number in it. A number in a
+    // mail's text is only a claim: anyone can write anyone's number.
     const email = await t.hub.ingest({
       channel: 'email',
       providerId: '<CAF1x@mail.example.nl>',
       messageId: '<CAF1x@mail.example.nl>',
       from: { kind: 'email', value: 'Marieke.Jansen@Example.nl' },
-      learnedIdentities: [{ kind: 'phone', value: '06 12345678' }],
+      claimedIdentities: [{ kind: 'phone', value: '06 12345678', via: 'email-text' }],
       name: 'Marieke Jansen',
       subject: 'Wasmachine lekt',
       body: 'Mijn wasmachine lekt na de reparatie. Bel me gerust op 06 12345678.',
@@ -128,6 +133,15 @@ describe(`Twilio voice (${storeName})`, function () {
     const reply = await t.request('POST', `/api/threads/${email.reference}/replies`, { body: { agent: 'bram', text: 'Draai de kraan dicht tot de monteur komt.', channel: 'email' } });
     expect(reply.status, reply.text).to.equal(201);
     await t.request('POST', `/api/threads/${email.reference}/advice`, { body: { agent: 'bram', text: 'Kraan dichtdraaien tot de monteur komt' } });
+    const claimed = (await t.request('GET', `/api/threads/${email.reference}`)).json.customer;
+    expect(claimed.phones).to.deep.equal([]);
+    expect(claimed.claims).to.deep.equal([{ kind: 'phone', value: CALLER, via: 'email-text', at: '2026-11-24T10:00:00+01:00' }]);
+
+    // Before anyone vouches for the number, a call from it is a stranger's: not greeted by her name.
+    expect(await call('/twilio/voice', { CallSid: sid('CA'), From: CALLER })).not.to.include('Marieke Jansen');
+    // Bram rang her back on it and she answered: he confirms it as hers.
+    const confirmed = await t.request('POST', `/api/threads/${email.reference}/identities/confirm`, { body: { kind: 'phone', value: '06 12345678', agent: 'bram' } });
+    expect(confirmed.status, confirmed.text).to.equal(201);
 
     // Later she calls from that number: greeted by name, asked about the open complaint, presses 1.
     const callSid = sid('CA');
@@ -138,8 +152,10 @@ describe(`Twilio voice (${storeName})`, function () {
     expect(whisperUrl).to.include(`ref=${email.reference}`);
     const whisper = await call(whisperUrl.replace(PUBLIC_URL, ''), { CallSid: sid('CA'), From: HUB_NUMBER, To: '+31201234567' });
     expect(whisper).to.include('Marieke Jansen').and.include('Wasmachine lekt').and.include('Kraan dichtdraaien tot de monteur komt');
-    // One thread: the call joined the email's complaint.
-    expect(new Set((await voiceContacts()).map((contact) => contact.thread_id))).to.deep.equal(new Set([email.threadId]));
+    expect(whisper).not.to.include('niet geverifieerd');
+    // Her call joined the email's complaint, verified.
+    const joined = await t.hub.ctx.db('contacts').where({ provider_id: callSid }).first('thread_id', 'verified');
+    expect({ threadId: joined?.thread_id, verified: Boolean(joined?.verified) }).to.deep.equal({ threadId: email.threadId, verified: true });
   });
 
   /** The first three free slots at Tuesday 10:00 (30 minutes' notice, two agents free). */
@@ -260,6 +276,127 @@ describe(`Twilio voice (${storeName})`, function () {
     const giveUp = await call('/twilio/voice/reference?lang=nl&attempt=2', { ...stranger, CallSid: sid('CA'), Digits: mistyped });
     expect(giveUp).to.include('niet herkend');
     expect(giveUp).to.match(/<Dial /);
+  });
+
+  describe('a stranger who keys her reference', () => {
+    const SLOT_1045_ISO = '2026-11-24T10:45:00+01:00';
+
+    /** Marieke's complaint, with advice and a callback booked at 10:45. */
+    async function bookedCustomer(): Promise<{ reference: string; callbackId: number }> {
+      const reference = await knownCustomer();
+      await t.request('POST', `/api/threads/${reference}/advice`, { body: { agent: 'bram', text: 'Kraan dichtdraaien' } });
+      const booked = await t.request('POST', `/api/threads/${reference}/callbacks`, { body: { start: SLOT_1045_ISO } });
+      expect(booked.status, booked.text).to.equal(201);
+      return { reference, callbackId: booked.json.callback.id };
+    }
+
+    /** A stranger's call up to the menu of her complaint: key 3, then her reference on the keypad. */
+    async function keyedHerReference(reference: string, lang: 'nl' | 'en' = 'nl'): Promise<{ callSid: string; told: string }> {
+      const callSid = sid('CA');
+      await call(`/twilio/voice/describe?lang=${lang}&attempt=1`, { CallSid: callSid, From: STRANGER, Caller: STRANGER, Digits: '3' });
+      const told = await call(`/twilio/voice/reference?lang=${lang}&attempt=1`, { CallSid: callSid, From: STRANGER, Caller: STRANGER, Digits: reference.slice(3) });
+      return { callSid, told };
+    }
+
+    const personal = ['Marieke', 'Jansen', 'wasmachine', 'Kraan', '10:45', '10 uur 45'];
+
+    it('hears only the state and the next promised time: no name, no issue, no advice, no callback time', async () => {
+      const { reference } = await bookedCustomer();
+      const { told } = await keyedHerReference(reference);
+      expect(told).to.match(new RegExp(`Uw klacht ${spokenReference(reference)} is in behandeling\\. Een medewerker reageert uiterlijk \\w+dag \\d+ november \\d\\d:\\d\\d\\.`));
+      const english = (await keyedHerReference(reference, 'en')).told;
+      expect(english).to.match(new RegExp(`Your complaint ${spokenReference(reference)} is being handled\\. An agent will respond by \\w+day \\d+ November \\d\\d:\\d\\d\\.`));
+      for (const word of personal) {
+        expect(told.toLowerCase(), word).not.to.include(word.toLowerCase());
+        expect(english.toLowerCase(), word).not.to.include(word.toLowerCase());
+      }
+      // Asking for the status stores nothing on her thread.
+      expect(await voiceContacts()).to.deep.equal([]);
+    });
+
+    it('then key 2 books, moves and offers nothing, and says why without her name or her callback time; she still can, from her own number', async () => {
+      const { reference, callbackId } = await bookedCustomer();
+      const { callSid } = await keyedHerReference(reference);
+      const refused = await call(`/twilio/voice/menu?lang=nl&ref=${reference}&attempt=1`, { CallSid: callSid, From: STRANGER, Digits: '2' });
+      expect(refused).to.include('Een terugbelafspraak voor deze klacht kan alleen worden gemaakt vanaf het eigen telefoonnummer van de klant. Een medewerker neemt contact op met de klant.');
+      expect(refused).to.include('<Hangup/>').and.not.include('callback-slot').and.not.include('Wanneer mogen we u terugbellen');
+      for (const word of personal) expect(refused.toLowerCase(), word).not.to.include(word.toLowerCase());
+
+      // Not by a step of its own either, nor after an agent who does not answer.
+      const slots = offered([SLOT_1030, SLOT_1045, SLOT_1100]);
+      const keyed = await call(`/twilio/voice/callback-slot?lang=nl&ref=${reference}&slots=${slots}&attempt=1`, { CallSid: callSid, From: STRANGER, Digits: '1' });
+      expect(keyed).to.include('eigen telefoonnummer van de klant').and.not.include('Uw terugbelafspraak staat');
+      const second = await keyedHerReference(reference, 'en');
+      const dial = await call(`/twilio/voice/menu?lang=en&ref=${reference}&attempt=1`, { CallSid: second.callSid, From: STRANGER, Digits: '1' });
+      expect(dial).to.match(/<Dial /);
+      const unanswered = await call(`/twilio/voice/dial-result?lang=en&ref=${reference}&agent=anna`, { CallSid: second.callSid, From: STRANGER, DialCallStatus: 'no-answer' });
+      expect(unanswered).to.include('No agent is available').and.include("A callback for this complaint can only be arranged from the customer's own phone number.");
+      expect(unanswered).not.to.include('callback-slot');
+
+      const [booking] = await t.hub.ctx.db('callbacks').select('id', 'status', 'start');
+      expect(await t.hub.ctx.db('callbacks').select('id')).to.have.length(1);
+      expect({ id: booking?.id, status: booking?.status, start: Number(booking?.start) }).to.deep.equal({ id: callbackId, status: 'booked', start: SLOT_1045 });
+      expect(await events('callback-offered')).to.deep.equal([]);
+      expect(await events('callback-requested')).to.deep.equal([]);
+      expect(await t.hub.ctx.db('contacts').where({ channel: 'sms', direction: 'outbound' }).select('id')).to.deep.equal([]);
+      // His calls are on her thread for the agent to see, unverified; his number is a claim, not hers.
+      const dossier = (await t.request('GET', `/api/threads/${reference}`)).json;
+      const calls = dossier.contacts.filter((contact: { channel: string }) => contact.channel === 'voice');
+      expect(calls.map((contact: { verified: boolean; from: string }) => [contact.verified, contact.from])).to.deep.equal([[false, STRANGER], [false, STRANGER]]);
+      expect(dossier.customer.phones).to.deep.equal([CALLER]);
+      expect(dossier.customer.claims).to.deep.equal([{ kind: 'phone', value: STRANGER, via: 'reference', at: '2026-11-24T10:00:00+01:00' }]);
+
+      // Marieke herself, from her own number: greeted by name, and she moves her callback to 10:30.
+      const own = sid('CA');
+      expect(await call('/twilio/voice', { CallSid: own })).to.include('Goedendag Marieke Jansen.');
+      const offer = await call(`/twilio/voice/menu?lang=nl&ref=${reference}&attempt=1`, { CallSid: own, Digits: '2' });
+      expect(offer).to.include('Toets 1 voor vandaag om 10:30.');
+      const moved = await call(`/twilio/voice/callback-slot?lang=nl&ref=${reference}&slots=${slots}&attempt=1`, { CallSid: own, Digits: '1' });
+      expect(moved).to.include('Uw terugbelafspraak staat: dinsdag 24 november om 10:30.');
+      const after = (await t.request('GET', `/api/threads/${reference}`)).json.callbacks.map((callback: { start: string; status: string }) => [callback.start, callback.status]);
+      expect(after).to.deep.equal([
+        ['2026-11-24T10:30:00+01:00', 'booked'],
+        [SLOT_1045_ISO, 'cancelled'],
+      ]);
+    });
+
+    it('then key 1: the agent hears, and the Slack handoff card shows, that the number is not verified', async () => {
+      await t.stop();
+      const slack = await startFakeSlackApi();
+      try {
+        t = await startHub({
+          now: TUESDAY_10,
+          env: {
+            PUBLIC_URL,
+            TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+            TWILIO_PHONE_NUMBER: HUB_NUMBER,
+            TWILIO_API_URL: 'http://127.0.0.1:9',
+            SLACK_SIGNING_SECRET: SECRET,
+            SLACK_BOT_TOKEN: 'xoxb-test',
+            SLACK_API_URL: slack.url,
+          },
+        });
+        const { reference } = await bookedCustomer();
+        const { callSid } = await keyedHerReference(reference);
+        const dial = await call(`/twilio/voice/menu?lang=nl&ref=${reference}&attempt=1`, { CallSid: callSid, From: STRANGER, Digits: '1' });
+        expect(dial).not.to.include('Marieke');
+        const whisperUrl = /<Number url="([^"]+)"/.exec(dial)?.[1] ?? '';
+        const whisper = await call(whisperUrl.replace(PUBLIC_URL, ''), { CallSid: sid('CA'), From: HUB_NUMBER, To: '+31201234567' });
+        // Said first, before the name the caller may not own.
+        expect(whisper).to.match(/<Say [^>]*>Let op: het nummer waarmee wordt gebeld is niet geverifieerd\. Klacht K L, [\d, ]+ van Marieke Jansen/);
+
+        const transfer = await t.request('POST', `/api/threads/${reference}/transfer`, { body: { toTeam: 'service' } });
+        expect(transfer.status, transfer.text).to.equal(200);
+        expect(transfer.json.handoff.unverified).to.deep.equal({ channel: 'voice', from: STRANGER, at: '2026-11-24T10:00:00+01:00' });
+        const [posted] = await slack.waitFor('chat.postMessage');
+        const card = JSON.stringify(posted?.args.blocks);
+        expect(card).to.contain(`Let op: het laatste contact (telefoon van ${STRANGER}, di 24 nov 10:00) is niet geverifieerd.`);
+        expect(card).to.contain(`${STRANGER} (niet bevestigd)`);
+      } finally {
+        await slack.close();
+      }
+    });
   });
 
   it('repeats the menu once on no input or a wrong key, then connects to an agent', async () => {

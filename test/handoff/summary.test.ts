@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { AgentConfig } from '../../src/config/hub-config';
 import type { Dossier } from '../../src/core/dossier';
 import { handoffPlainText } from '../../src/handoff/render-text';
-import { escapeMrkdwn, handoffSlackCard, HANDOFF_ACTIONS, SLACK_MAX_BLOCKS, SLACK_MAX_SECTION_TEXT, type SlackBlock } from '../../src/handoff/render-slack';
+import { callbackDueCard, escapeMrkdwn, handoffSlackCard, HANDOFF_ACTIONS, SLACK_MAX_BLOCKS, SLACK_MAX_SECTION_TEXT, type SlackBlock } from '../../src/handoff/render-slack';
 import { whisperText } from '../../src/handoff/render-whisper';
 import { buildHandoffSummary } from '../../src/handoff/summary';
 
@@ -20,14 +20,24 @@ function dossier(overrides: Partial<Dossier> = {}): Dossier {
     team: 'service',
     agent: null,
     linkedReference: null,
-    customer: { id: 1, name: 'Els Jansen', phones: ['+31612345678'], emails: ['els@example.nl'] },
+    customer: {
+      id: 1,
+      name: 'Els Jansen',
+      phones: ['+31612345678'],
+      emails: ['els@example.nl'],
+      identities: [
+        { kind: 'phone', value: '+31612345678', proof: 'channel', by: null, at: '2026-11-24T10:00:00+01:00' },
+        { kind: 'email', value: 'els@example.nl', proof: 'channel', by: null, at: '2026-11-24T12:00:00+01:00' },
+      ],
+      claims: [],
+    },
     issue: { category: 'mobiel', summary: 'Mijn mobiele telefoon doet het niet' },
     contacts: [
-      { channel: 'sms', direction: 'inbound', at: '2026-11-24T10:00:00+01:00', body: 'Mijn mobiele telefoon doet het niet' },
-      { channel: 'sms', direction: 'outbound', at: '2026-11-24T10:00:30+01:00', body: 'Bedankt, uw referentie is KL-12345674' },
-      { channel: 'voice', direction: 'inbound', at: '2026-11-24T11:15:00+01:00', body: 'Belt over zijn telefoon' },
-      { channel: 'email', direction: 'inbound', at: '2026-11-24T12:00:00+01:00', body: 'Nog steeds kapot' },
-      { channel: 'sms', direction: 'inbound', at: '2026-11-24T13:30:00+01:00', body: 'Hallo?' },
+      { channel: 'sms', direction: 'inbound', at: '2026-11-24T10:00:00+01:00', body: 'Mijn mobiele telefoon doet het niet', verified: true, from: '+31612345678' },
+      { channel: 'sms', direction: 'outbound', at: '2026-11-24T10:00:30+01:00', body: 'Bedankt, uw referentie is KL-12345674', verified: true, from: null },
+      { channel: 'voice', direction: 'inbound', at: '2026-11-24T11:15:00+01:00', body: 'Belt over zijn telefoon', verified: true, from: '+31612345678' },
+      { channel: 'email', direction: 'inbound', at: '2026-11-24T12:00:00+01:00', body: 'Nog steeds kapot', verified: true, from: 'els@example.nl' },
+      { channel: 'sms', direction: 'inbound', at: '2026-11-24T13:30:00+01:00', body: 'Hallo?', verified: true, from: '+31612345678' },
     ],
     advice: [
       { at: '2026-11-24T11:20:00+01:00', agent: 'anna', text: 'Toestel herstarten' },
@@ -44,6 +54,27 @@ function dossier(overrides: Partial<Dossier> = {}): Dossier {
 }
 
 const summaryOf = (d: Dossier) => buildHandoffSummary(d, { publicUrl: PUBLIC_URL, agents: AGENTS });
+
+const STRANGER = '+31687654321';
+
+/**
+ * Someone called from a number she never proved and keyed her reference; earlier she wrote a
+ * number in a mail, and her chat session is a proven identity too.
+ */
+function strangerCalled(): Dossier {
+  const base = dossier();
+  return dossier({
+    customer: {
+      ...base.customer,
+      identities: [...base.customer.identities, { kind: 'chat', value: 'cs_7f3a', proof: 'channel', by: null, at: '2026-11-24T12:30:00+01:00' }],
+      claims: [
+        { kind: 'phone', value: '+31611112222', via: 'email-text', at: '2026-11-24T12:00:00+01:00' },
+        { kind: 'phone', value: STRANGER, via: 'reference', at: '2026-11-24T14:05:00+01:00' },
+      ],
+    },
+    contacts: [...base.contacts, { channel: 'voice', direction: 'inbound', at: '2026-11-24T14:05:00+01:00', body: 'Telefoongesprek', verified: false, from: STRANGER }],
+  });
+}
 
 /** Every mrkdwn / plain text in a card, with the block it sits in. */
 function textsOf(blocks: SlackBlock[]): string[] {
@@ -99,8 +130,36 @@ describe('handoff summary', () => {
     expect(summary.dossierUrl).to.equal('https://hub.example.nl/console/threads/KL-12345674');
   });
 
+  it("keeps the customer's proven addresses apart from the claims, and leaves chat sessions out", () => {
+    expect(summaryOf(strangerCalled()).addresses).to.deep.equal({
+      proven: [
+        { kind: 'phone', value: '+31612345678' },
+        { kind: 'email', value: 'els@example.nl' },
+      ],
+      claims: [
+        { kind: 'phone', value: '+31611112222', via: 'email-text' },
+        { kind: 'phone', value: STRANGER, via: 'reference' },
+      ],
+    });
+  });
+
+  it('carries the latest inbound contact when it is not verified, and nothing once she writes from a proven address again', () => {
+    const called = strangerCalled();
+    expect(summaryOf(called).unverified).to.deep.equal({ channel: 'voice', from: STRANGER, at: '2026-11-24T14:05:00+01:00' });
+    expect(summaryOf(dossier()).unverified).to.equal(null);
+    const answered = dossier({
+      ...called,
+      contacts: [
+        ...called.contacts,
+        { channel: 'sms', direction: 'outbound', at: '2026-11-24T14:10:00+01:00', body: 'We bellen u terug', verified: true, from: null },
+        { channel: 'sms', direction: 'inbound', at: '2026-11-24T14:20:00+01:00', body: 'Dat was ik niet', verified: true, from: '+31612345678' },
+      ],
+    });
+    expect(summaryOf(answered).unverified).to.equal(null);
+  });
+
   it('uses the first thing the customer said when the thread has no summary, and no name when none is known', () => {
-    const summary = summaryOf(dossier({ issue: { category: null, summary: null }, customer: { id: 1, name: null, phones: [], emails: [] } }));
+    const summary = summaryOf(dossier({ issue: { category: null, summary: null }, customer: { id: 1, name: null, phones: [], emails: [], identities: [], claims: [] } }));
     expect(summary.issue.summary).to.equal('Mijn mobiele telefoon doet het niet');
     expect(summary.name).to.equal(null);
     expect(whisperText(summary, 'nl')).to.contain('van een onbekende klant');
@@ -122,6 +181,21 @@ describe('handoff renderings', () => {
       expect(text).to.contain('Note: Klant is boos, graag snel bellen.');
     });
 
+    it('says first, in the agent\'s language, that the number calling is not verified', () => {
+      const summary = summaryOf(strangerCalled());
+      expect(whisperText(summary, 'nl')).to.match(/^Let op: het nummer waarmee wordt gebeld is niet geverifieerd\. Klacht KL-12345674 van Els Jansen/);
+      expect(whisperText(summary, 'en')).to.match(/^Caution: the number calling is not verified\. Complaint KL-12345674 from Els Jansen/);
+      // No number is read out: the agent needs the warning, not the digits.
+      expect(whisperText(summary, 'nl')).not.to.contain(STRANGER);
+    });
+
+    it('names the channel when the unverified latest contact was a message', () => {
+      const base = dossier({ timeline: [] });
+      const mailed = dossier({ ...base, contacts: [...base.contacts, { channel: 'email', direction: 'inbound', at: '2026-11-24T14:00:00+01:00', body: 'KL-12345674', verified: false, from: 'iemand@example.com' }] });
+      expect(whisperText(summaryOf(mailed), 'nl')).to.match(/^Let op: het laatste bericht, per e-mail, kwam niet van een geverifieerd adres\. Klacht/);
+      expect(whisperText(summaryOf(mailed), 'en')).to.match(/^Caution: the latest message, by email, did not come from a verified address\. Complaint/);
+    });
+
     it('stays short with a long history: only the newest three pieces of advice, each cut', () => {
       const advice = Array.from({ length: 10 }, (_, index) => ({ at: '2026-11-24T11:20:00+01:00', agent: 'anna', text: `advies ${index} ${'lang '.repeat(60)}` }));
       const text = whisperText(summaryOf(dossier({ advice, timeline: [] })), 'nl');
@@ -139,6 +213,22 @@ describe('handoff renderings', () => {
       expect(text).to.contain('eerste reactie uiterlijk di 24 nov 17:00');
       expect(text).to.contain('Klant is boos, graag snel bellen');
       expect(text).to.contain('https://hub.example.nl/console/threads/KL-12345674');
+    });
+
+    it('lists the proven addresses and the claims for what they are, under the warning', () => {
+      const nl = handoffPlainText(summaryOf(strangerCalled()));
+      expect(nl).to.contain(`Adressen: +31612345678, els@example.nl, +31611112222 (mogelijk telefoonnummer), ${STRANGER} (niet bevestigd)`);
+      expect(nl.split('\n')[1]).to.equal(`Let op: het laatste contact (telefoon van ${STRANGER}, di 24 nov 14:05) is niet geverifieerd. Het is niet bewezen dat het van de klant komt.`);
+      const en = handoffPlainText(summaryOf(strangerCalled()), 'en');
+      expect(en).to.contain(`Addresses: +31612345678, els@example.nl, +31611112222 (possible phone number), ${STRANGER} (not confirmed)`);
+      expect(en).to.contain(`Caution: the latest contact (phone from ${STRANGER}, Tue 24 Nov 14:05) is not verified.`);
+      expect(handoffPlainText(summaryOf(dossier()))).not.to.contain('Let op');
+    });
+
+    it('says a withheld number when the unverified caller had none', () => {
+      const base = strangerCalled();
+      const withheld = dossier({ ...base, contacts: base.contacts.map((contact) => (contact.verified ? contact : { ...contact, from: null })) });
+      expect(handoffPlainText(summaryOf(withheld))).to.contain('Let op: het laatste contact (telefoon van een afgeschermd nummer, di 24 nov 14:05) is niet geverifieerd.');
     });
   });
 
@@ -186,6 +276,8 @@ describe('handoff renderings', () => {
         direction: 'inbound',
         at: `2026-11-${String(10 + Math.floor(index / 4)).padStart(2, '0')}T10:00:00+01:00`,
         body: `contact ${index}`,
+        verified: true,
+        from: '+31612345678',
       }));
       const advice = Array.from({ length: 30 }, (_, index) => ({
         at: '2026-11-24T11:20:00+01:00',
@@ -210,6 +302,34 @@ describe('handoff renderings', () => {
       const hidden = Number(/…en nog (\d+)/.exec(all)?.[1]);
       const shown = advice.filter((entry) => all.includes(`${entry.text.slice(0, 12)}`)).length;
       expect(hidden + shown).to.equal(200);
+    });
+
+    it('warns above the customer that the latest contact is not verified, and labels the claims', () => {
+      const { blocks } = handoffSlackCard(summaryOf(strangerCalled()));
+      const texts = textsOf(blocks);
+      expect(texts[1]).to.equal(`:warning: *Let op: het laatste contact (telefoon van ${STRANGER}, di 24 nov 14:05) is niet geverifieerd. Het is niet bewezen dat het van de klant komt.*`);
+      expect(texts[2]).to.contain(`*Adressen:* +31612345678, els@example.nl, +31611112222 (mogelijk telefoonnummer), ${STRANGER} (niet bevestigd)`);
+      const english = textsOf(handoffSlackCard(summaryOf(strangerCalled()), { language: 'en' }).blocks).join('\n');
+      expect(english).to.contain('not verified').and.contain(`${STRANGER} (not confirmed)`).and.contain('+31611112222 (possible phone number)');
+      expect(textsOf(handoffSlackCard(summaryOf(dossier())).blocks).join('\n')).not.to.contain(':warning:');
+    });
+
+    it('keeps a full card with the warning within 50 blocks, also as a "callback due now" card', () => {
+      const advice = Array.from({ length: 200 }, (_, index) => ({ at: '2026-11-24T11:20:00+01:00', agent: 'anna', text: `advies ${index}: ${'x'.repeat(900)}` }));
+      const summary = summaryOf(dossier({ ...strangerCalled(), advice }));
+      const card = handoffSlackCard(summary, { acceptedBy: 'Anna de Vries' });
+      expect(textsOf(card.blocks).join('\n')).to.contain('niet geverifieerd').and.contain('…en nog');
+      expect(card.blocks.length).to.be.at.most(SLACK_MAX_BLOCKS);
+      const due = callbackDueCard(summary, { callbackId: 1, phone: '+31612345678', start: Date.parse('2026-11-24T14:30:00+01:00'), timezone: 'Europe/Amsterdam', language: 'nl' });
+      expect(due.blocks.length).to.be.at.most(SLACK_MAX_BLOCKS);
+    });
+
+    it('escapes a claimed address for mrkdwn like any customer words', () => {
+      const base = dossier();
+      const claimed = dossier({ customer: { ...base.customer, claims: [{ kind: 'email', value: '<!channel>@example.nl', via: 'chat-form', at: '2026-11-24T12:00:00+01:00' }] } });
+      const all = textsOf(handoffSlackCard(summaryOf(claimed)).blocks).join('\n');
+      expect(all).to.contain('&lt;!channel&gt;@example.nl (niet bevestigd)');
+      expect(all).not.to.contain('<!channel>');
     });
 
     it('shows who accepted the card and drops the accept button', () => {

@@ -32,6 +32,8 @@ const nl = {
     slotsBySms: () => 'U krijgt ook een sms met tijden om uit te kiezen. Antwoord met het cijfer van de tijd die u past.',
     callbackWithheld: ({ reference }) =>
       `Uw nummer is afgeschermd, daarom kunnen we u niet terugbellen. Stuur ons een sms of e-mail met uw klachtnummer ${reference}.`,
+    callbackNotOwnNumber: () =>
+      'Een terugbelafspraak voor deze klacht kan alleen worden gemaakt vanaf het eigen telefoonnummer van de klant. Een medewerker neemt contact op met de klant.',
     goodbye: () => 'Dank u wel voor uw telefoontje. Tot ziens.',
     slotIntro: () => 'Wanneer mogen we u terugbellen?',
     slotKey: ({ key, slot }) => `Toets ${key} voor ${slot}.`,
@@ -63,6 +65,8 @@ const en: Record<keyof typeof nl, Prompt> = {
     slotsBySms: () => 'You will also get a text message with times to choose from. Reply with the number of the time that suits you.',
     callbackWithheld: ({ reference }) =>
       `Your number is withheld, so we cannot call you back. Please send us a text message or email quoting your complaint number ${reference}.`,
+    callbackNotOwnNumber: () =>
+      "A callback for this complaint can only be arranged from the customer's own phone number. An agent will contact the customer.",
     goodbye: () => 'Thank you for calling. Goodbye.',
     slotIntro: () => 'When may we call you back?',
     slotKey: ({ key, slot }) => `Press ${key} for ${slot}.`,

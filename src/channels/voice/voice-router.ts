@@ -3,7 +3,7 @@ import twilio from 'twilio';
 import { z } from 'zod';
 import type { HubContext } from '../../context';
 import type { InboundContact, IngestResult, Language } from '../../core/contact';
-import { callEvents, callerByPhone, threadOfCall, threadStatus, transferTarget } from '../../core/caller';
+import { callEvents, callerByPhone, threadOfCall, threadStatus, transferTarget, type CallThread } from '../../core/caller';
 import { formatPromise } from '../../core/format-time';
 import { isMobileNumber, normalizePhone } from '../../core/identity';
 import { bookCallback } from '../../callbacks/booking';
@@ -301,10 +301,11 @@ async function status(s: Step, reference: string): Promise<VoiceResponse> {
 }
 
 /** The thread this call belongs to, storing the call as a contact when it is not yet. */
-async function callThread(s: Step, reference: string | undefined): Promise<string> {
+async function callThread(s: Step, reference: string | undefined): Promise<CallThread> {
   const known = await threadOfCall(s.ctx.db, s.form.CallSid);
-  if (known) return known.reference;
-  return (await ingestCall(s, reference)).reference;
+  if (known) return known;
+  const stored = await ingestCall(s, reference);
+  return { threadId: stored.threadId, reference: stored.reference, verified: stored.verified };
 }
 
 async function transfer(s: Step, reference: string | undefined): Promise<VoiceResponse> {
@@ -313,56 +314,63 @@ async function transfer(s: Step, reference: string | undefined): Promise<VoiceRe
 
 /** <Dial> the team's agent; the agent first hears the whisper, the caller waits at most 20 s. */
 async function appendTransfer(s: Step, response: VoiceResponse, reference: string | undefined): Promise<VoiceResponse> {
-  const threadReference = await callThread(s, reference);
-  const agent = await transferTarget(s.ctx.db, s.ctx.config, threadReference);
+  const thread = await callThread(s, reference);
+  const agent = await transferTarget(s.ctx.db, s.ctx.config, thread.reference);
   if (!agent) {
     say(s, response, p(s).noAgent({}));
-    return appendCallback(s, response, threadReference);
+    return appendCallback(s, response, thread);
   }
   say(s, response, p(s).connecting({}));
-  const dial = response.dial({ timeout: DIAL_TIMEOUT, action: url(s, '/dial-result', { ref: threadReference, agent: agent.agentId }) });
-  dial.number({ url: url(s, '/whisper', { ref: threadReference, agent: agent.agentId }) }, agent.phone);
+  const dial = response.dial({ timeout: DIAL_TIMEOUT, action: url(s, '/dial-result', { ref: thread.reference, agent: agent.agentId }) });
+  dial.number({ url: url(s, '/whisper', { ref: thread.reference, agent: agent.agentId }) }, agent.phone);
   return response;
 }
 
 /** POST /twilio/voice/dial-result: after the agent's call; no answer → the callback path, never silence. */
 async function dialResult(s: Step): Promise<VoiceResponse> {
   const result = z.string().default('failed').parse((s.req.body as Record<string, unknown>).DialCallStatus);
-  const reference = s.query.ref ?? (await callThread(s, undefined));
-  const thread = await threadOfCall(s.ctx.db, s.form.CallSid);
+  const thread = await callThread(s, s.query.ref);
   const agent = typeof s.req.query.agent === 'string' ? s.req.query.agent : undefined;
-  if (thread) {
-    await recordEvent(s.ctx.db, { threadId: thread.threadId, kind: 'call-transferred', at: s.ctx.clock(), data: { callSid: s.form.CallSid, agent, result } });
-  }
+  await recordEvent(s.ctx.db, { threadId: thread.threadId, kind: 'call-transferred', at: s.ctx.clock(), data: { callSid: s.form.CallSid, agent, result } });
   const response = new twilio.twiml.VoiceResponse();
   if (result === 'completed' || result === 'answered') {
     response.hangup();
     return response;
   }
   say(s, response, p(s).noAgent({}));
-  return appendCallback(s, response, reference);
+  return appendCallback(s, response, thread);
 }
 
 async function callback(s: Step, reference: string | undefined): Promise<VoiceResponse> {
-  const threadReference = await callThread(s, reference);
-  return appendCallback(s, new twilio.twiml.VoiceResponse(), threadReference);
+  return appendCallback(s, new twilio.twiml.VoiceResponse(), await callThread(s, reference));
 }
 
 /**
  * The callback path: a caller whose number we can call back hears up to three concrete free
  * slots and keys one. The slots ride along in the action URL (several hub processes answer one
  * call), and the booking itself decides whether a slot is still free. No free slot at all, or a
- * withheld number: the honest version below.
+ * withheld number: the honest version below. A caller the hub cannot prove to be the thread's
+ * customer (someone who keyed her reference from another number) books nothing and is offered
+ * nothing, not even by SMS to her own number: she did not ask.
  */
-async function appendCallback(s: Step, response: VoiceResponse, reference: string): Promise<VoiceResponse> {
+async function appendCallback(s: Step, response: VoiceResponse, thread: CallThread): Promise<VoiceResponse> {
+  if (!thread.verified) return appendNotOwnNumber(s, response);
   if (s.phone) {
-    const starts = await slotsForThread(s.ctx, reference, s.ctx.clock());
+    const starts = await slotsForThread(s.ctx, thread.reference, s.ctx.clock());
     if (starts.length > 0) {
-      appendSlotOffer(s, response, reference, starts, 1);
+      appendSlotOffer(s, response, thread.reference, starts, 1);
       return response;
     }
   }
-  return appendHonestCallback(s, response, reference);
+  return appendHonestCallback(s, response, thread);
+}
+
+/** Said without the customer's name or her callback's time: the caller may be anyone who knows the reference. */
+function appendNotOwnNumber(s: Step, response: VoiceResponse): VoiceResponse {
+  say(s, response, p(s).callbackNotOwnNumber({}));
+  say(s, response, p(s).goodbye({}));
+  response.hangup();
+  return response;
 }
 
 function appendSlotOffer(s: Step, response: VoiceResponse, reference: string, starts: number[], attempt: number): void {
@@ -384,11 +392,14 @@ function appendSlotOffer(s: Step, response: VoiceResponse, reference: string, st
  * honest path (and a mobile caller gets the slots by SMS, to answer with a digit).
  */
 async function callbackSlot(s: Step): Promise<VoiceResponse> {
-  const reference = s.query.ref ?? (await callThread(s, undefined));
+  const thread = await callThread(s, s.query.ref);
+  const response = new twilio.twiml.VoiceResponse();
+  // Slots are offered to the thread's own customer only; the step is checked again all the same.
+  if (!thread.verified) return appendNotOwnNumber(s, response);
+  const { reference } = thread;
   const starts = (s.query.slots ?? '').split(',').filter(Boolean).map(Number);
   const key = s.form.Digits?.trim().slice(0, 1) ?? '';
   const start = /^[1-9]$/.test(key) ? starts[Number(key) - 1] : undefined;
-  const response = new twilio.twiml.VoiceResponse();
   if (start === undefined || !s.phone) {
     if (s.query.attempt < 2 && starts.length > 0 && s.phone) {
       say(s, response, key ? p(s).wrongKey({}) : p(s).notHeard({}));
@@ -396,19 +407,16 @@ async function callbackSlot(s: Step): Promise<VoiceResponse> {
       return response;
     }
     const bySms = s.phone && isMobileNumber(s.phone) ? await offerBySms(s, reference) : false;
-    return appendHonestCallback(s, response, reference, bySms);
+    return appendHonestCallback(s, response, thread, bySms);
   }
   try {
     const callback = await bookCallback(s.ctx.db, rosterFor(s.ctx.config), { reference, start, now: s.ctx.clock(), via: 'ivr' });
-    const thread = await threadOfCall(s.ctx.db, s.form.CallSid);
-    if (thread) {
-      await recordEvent(s.ctx.db, {
-        threadId: thread.threadId,
-        kind: 'callback-requested',
-        at: s.ctx.clock(),
-        data: { callSid: s.form.CallSid, phone: s.phone, via: 'voice', slot: toIso(callback.start, s.ctx.config.timezone) },
-      });
-    }
+    await recordEvent(s.ctx.db, {
+      threadId: thread.threadId,
+      kind: 'callback-requested',
+      at: s.ctx.clock(),
+      data: { callSid: s.form.CallSid, phone: s.phone, via: 'voice', slot: toIso(callback.start, s.ctx.config.timezone) },
+    });
     say(s, response, p(s).slotBooked({ slot: fullSlot(callback.start, { timezone: s.ctx.config.timezone, language: s.lang }) }));
     say(s, response, p(s).goodbye({}));
     response.hangup();
@@ -417,7 +425,7 @@ async function callbackSlot(s: Step): Promise<VoiceResponse> {
     if (!(error instanceof DomainError && error.code === 'conflict')) throw error;
   }
   say(s, response, p(s).slotTaken({}));
-  return appendCallback(s, response, reference);
+  return appendCallback(s, response, thread);
 }
 
 /** The slots by SMS, so the caller can still choose one later; a failed send never breaks the call. */
@@ -434,19 +442,16 @@ async function offerBySms(s: Step, reference: string): Promise<boolean> {
  * The honest version when no exact time is agreed: the request is noted on the timeline and the
  * caller hears that an agent calls back during opening hours, without a time.
  */
-async function appendHonestCallback(s: Step, response: VoiceResponse, reference: string, offeredBySms = false): Promise<VoiceResponse> {
-  const thread = await threadOfCall(s.ctx.db, s.form.CallSid);
+async function appendHonestCallback(s: Step, response: VoiceResponse, thread: CallThread, offeredBySms = false): Promise<VoiceResponse> {
   if (!s.phone) {
-    say(s, response, p(s).callbackWithheld({ reference: spokenReference(reference) }));
+    say(s, response, p(s).callbackWithheld({ reference: spokenReference(thread.reference) }));
   } else {
-    if (thread) {
-      await recordEvent(s.ctx.db, {
-        threadId: thread.threadId,
-        kind: 'callback-requested',
-        at: s.ctx.clock(),
-        data: { callSid: s.form.CallSid, phone: s.phone, via: 'voice', slot: null },
-      });
-    }
+    await recordEvent(s.ctx.db, {
+      threadId: thread.threadId,
+      kind: 'callback-requested',
+      at: s.ctx.clock(),
+      data: { callSid: s.form.CallSid, phone: s.phone, via: 'voice', slot: null },
+    });
     say(s, response, p(s).callbackNoted({}));
     if (offeredBySms) say(s, response, p(s).slotsBySms({}));
   }
