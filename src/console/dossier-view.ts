@@ -1,5 +1,7 @@
 import type { Channel } from '../core/contact';
 import type { DbOrTrx } from '../core/db';
+import { eventData } from '../core/timeline';
+import { kindTitle, kindWord, proofWords, viaWord, type AddressWords } from './address-words';
 
 /** One line of the dossier's timeline: a contact, advice, a callback or a thing that happened. */
 export interface TimelineEntry {
@@ -8,10 +10,17 @@ export interface TimelineEntry {
   label: string;
   /** Untrusted text (what the customer wrote or said), rendered escaped. */
   text: string | null;
-  details: { name: string; value: string }[];
+  /** An inbound contact's sender: `verified` false when the hub has no proof it was the thread's customer. */
+  sender: { from: string | null; verified: boolean } | null;
+  details: Detail[];
   delivery: string | null;
   attachments: { filename: string; size: string; kept: boolean }[];
   direction: 'inbound' | 'outbound' | 'event';
+}
+
+interface Detail {
+  name: string;
+  value: string;
 }
 
 const CHANNEL_WORD: Record<Channel, string> = { voice: 'Telefoon', sms: 'SMS', email: 'E-mail', chat: 'Chat' };
@@ -23,6 +32,10 @@ const EVENT_WORD: Record<string, string> = {
   'reference-unknown': 'Onbekend klachtnummer genoemd',
   'identity-learned': 'Nieuw adres van de klant',
   'identity-conflict': 'Adres hoort bij een andere klant',
+  'identity-proven': 'Adres van de klant bewezen',
+  'identity-claimed': 'Mogelijk adres van de klant',
+  'identity-rejected': 'Mogelijk adres afgewezen',
+  'chat-verified': 'Chat bevestigd met code',
   acknowledged: 'Ontvangstbevestiging verstuurd',
   'acknowledgement-not-sent': 'Geen ontvangstbevestiging mogelijk',
   'acknowledgement-withheld': 'Geen ontvangstbevestiging (automatische mail)',
@@ -54,11 +67,19 @@ const EVENT_WORD: Record<string, string> = {
   'sla-escalated': 'Belofte niet gehaald, gemeld aan managers',
 };
 
+/** Events about an address, in words: the raw fields (`proof: agent`, `via: email-text`) mean little to an agent. */
+const ADDRESS_EVENT_DETAILS = new Map<string, (data: Record<string, unknown>, words: AddressWords) => Detail[]>([
+  ['identity-proven', (data, words) => [address(data), { name: 'Bewijs', value: proofWords({ proof: text(data.proof), by: typeof data.agent === 'string' ? data.agent : null }, words) }]],
+  ['identity-claimed', (data) => [{ name: `Mogelijk ${kindWord(text(data.kind))}`, value: text(data.value) }, { name: 'Herkomst', value: viaWord(text(data.via)) }]],
+  ['identity-rejected', (data, words) => [address(data), { name: 'Afgewezen door', value: words.agentName(text(data.agent)) }]],
+  ['chat-verified', (data) => [address(data), { name: 'Verder op klacht', value: text(data.reference) }, ...(data.from ? [{ name: 'Kwam van klacht', value: text(data.from) }] : [])]],
+]);
+
 /** Everything on the thread, oldest first, in the words an agent reads. */
-export async function dossierTimeline(db: DbOrTrx, args: { threadId: number }): Promise<TimelineEntry[]> {
-  const contacts: { id: number; channel: Channel; direction: 'inbound' | 'outbound'; at: number; body: string; delivery_status: string | null; delivery_error_code: string | null }[] = await db('contacts')
+export async function dossierTimeline(db: DbOrTrx, args: { threadId: number; words: AddressWords }): Promise<TimelineEntry[]> {
+  const contacts: { id: number; channel: Channel; direction: 'inbound' | 'outbound'; at: number; body: string; verified: boolean | number; from_kind: string | null; from_value: string | null; delivery_status: string | null; delivery_error_code: string | null }[] = await db('contacts')
     .where({ thread_id: args.threadId })
-    .select('id', 'channel', 'direction', 'at', 'body', 'delivery_status', 'delivery_error_code');
+    .select('id', 'channel', 'direction', 'at', 'body', 'verified', 'from_kind', 'from_value', 'delivery_status', 'delivery_error_code');
   const attachments: { contact_id: number; filename: string; size: number; kept: boolean | number }[] = await db('attachments')
     .whereIn('contact_id', contacts.map((contact) => contact.id))
     .orderBy('id')
@@ -72,6 +93,8 @@ export async function dossierTimeline(db: DbOrTrx, args: { threadId: number }): 
       channel: contact.channel,
       label: `${CHANNEL_WORD[contact.channel]} ${contact.direction === 'inbound' ? 'van de klant' : 'aan de klant'}`,
       text: contact.body,
+      // A chat's address is its session id: no help to an agent, so a chat contact names no sender.
+      sender: contact.direction === 'inbound' ? { from: contact.from_kind === 'chat' ? null : contact.from_value, verified: Boolean(contact.verified) } : null,
       details: [],
       delivery: contact.delivery_status ? `${contact.delivery_status}${contact.delivery_error_code ? ` (${contact.delivery_error_code})` : ''}` : null,
       attachments: attachments
@@ -79,13 +102,14 @@ export async function dossierTimeline(db: DbOrTrx, args: { threadId: number }): 
         .map((attachment) => ({ filename: attachment.filename, size: size(Number(attachment.size)), kept: Boolean(attachment.kept) })),
       direction: contact.direction,
     })),
-    ...advice.map((entry) => ({ at: Number(entry.at), channel: null, label: `Advies van ${entry.agent}`, text: entry.text, details: [], delivery: null, attachments: [], direction: 'event' as const })),
+    ...advice.map((entry) => ({ at: Number(entry.at), channel: null, label: `Advies van ${entry.agent}`, text: entry.text, sender: null, details: [], delivery: null, attachments: [], direction: 'event' as const })),
     ...events.map((event) => ({
       at: Number(event.at),
       channel: null,
       label: EVENT_WORD[event.kind] ?? event.kind,
       text: null,
-      details: details(event.data),
+      sender: null,
+      details: ADDRESS_EVENT_DETAILS.get(event.kind)?.(eventData(event.data), args.words) ?? details(event.data),
       delivery: null,
       attachments: [],
       direction: 'event' as const,
@@ -95,12 +119,19 @@ export async function dossierTimeline(db: DbOrTrx, args: { threadId: number }): 
 }
 
 /** Event data as name/value pairs: shown as text, whatever it holds. */
-function details(data: string | null): { name: string; value: string }[] {
-  if (!data) return [];
-  const parsed = JSON.parse(data) as Record<string, unknown>;
-  return Object.entries(parsed)
+function details(data: string | null): Detail[] {
+  return Object.entries(eventData(data))
     .filter(([, value]) => value !== null && value !== undefined && value !== '')
     .map(([name, value]) => ({ name, value: typeof value === 'string' ? value : JSON.stringify(value) }));
+}
+
+function address(data: Record<string, unknown>): Detail {
+  return { name: kindTitle(text(data.kind)), value: text(data.value) };
+}
+
+/** A field of stored event data that should be text; anything else shows as nothing rather than as JSON. */
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }
 
 function size(bytes: number): string {

@@ -13,6 +13,7 @@ import { DomainError } from '../core/errors';
 import { customerChatSession } from '../core/chat';
 import { undoMerge } from '../core/merge';
 import { recentOutbox } from '../core/outbox';
+import { confirmAddress, rejectClaim } from '../core/proof';
 import { addAdvice, resolveThread, sendReply } from '../core/thread-actions';
 import { threadByReference } from '../core/threads';
 import { refreshHandoffCardsInBackground } from '../handoff/cards';
@@ -21,6 +22,7 @@ import { currentHandoff, transferThread } from '../handoff/transfer';
 import { HttpError } from '../http/errors';
 import { projectPath } from '../project-files';
 import { render } from '../views/templates';
+import { addressPanel, type AddressWords } from './address-words';
 import { LOGIN_COOKIE, SESSION_COOKIE, cookieOptions, newSecret, readCookie, requireCsrf, requireLead, requireLogin, sameSecret, type ConsoleRequest, type ConsoleUser } from './auth';
 import { LOCKOUT, checkLogin } from './credentials';
 import { dossierTimeline } from './dossier-view';
@@ -60,6 +62,8 @@ const adviceForm = z.object({ text });
 const transferForm = z.object({ to: z.string().max(120), note: z.string().trim().max(2_000).optional() });
 const callbackForm = z.object({ start: z.coerce.number().int().positive() });
 const resolveForm = z.object({ resolution: text });
+// Chat sessions prove themselves; an agent vouches only for a number or a mail address.
+const addressForm = z.object({ kind: z.enum(['phone', 'email']), value: z.string().trim().min(1, 'leeg').max(254) });
 
 /**
  * The agents' console (SPEC "Console"): server-rendered pages for every logged-in agent (inbox,
@@ -72,6 +76,8 @@ export function consoleRouter(ctx: HubContext): Router {
   const roster = rosterFor(ctx.config);
   const poster = slackPoster(ctx.env);
   const when = (at: number) => DateTime.fromMillis(at, { zone: timezone }).setLocale('nl-NL').toFormat('ccc d LLL HH:mm');
+  const agentName = (id: string) => ctx.config.agents.find((agent) => agent.id === id)?.name ?? id;
+  const words: AddressWords = { when, agentName };
   const page = (res: Response, name: string, data: object, status = 200) => res.status(status).set(HEADERS).send(render(`console/${name}`, { language: 'nl', format: 'html' }, data));
   const chrome = (user: ConsoleUser) => ({ me: { name: user.agent.name, lead: user.agent.role === 'lead' }, csrf: user.csrfToken });
 
@@ -140,7 +146,7 @@ export function consoleRouter(ctx: HubContext): Router {
         summary: row.summary ?? '',
         status: row.status === 'open' ? 'open' : 'afgehandeld',
         team: ctx.config.teams.find((team) => team.id === row.team)?.name ?? row.team ?? '',
-        agent: ctx.config.agents.find((agent) => agent.id === row.agent)?.name ?? '',
+        agent: row.agent ? agentName(row.agent) : '',
         channels: row.channels.map((channel) => CHANNEL_WORD[channel]).join(', '),
         next: row.next ? { what: PROMISE_WORD[row.next.kind], due: row.next.due, when: when(row.next.due), left: timeLeft(row.next.due, now), late: row.next.due < now } : null,
       })),
@@ -164,8 +170,8 @@ export function consoleRouter(ctx: HubContext): Router {
       open,
       status: open ? 'open' : 'afgehandeld',
       team: ctx.config.teams.find((team) => team.id === dossier.team)?.name ?? dossier.team ?? '',
-      agent: ctx.config.agents.find((agent) => agent.id === dossier.agent)?.name ?? '',
-      customer: { name: dossier.customer.name ?? '(naam onbekend)', phones: dossier.customer.phones, emails: dossier.customer.emails },
+      agent: dossier.agent ? agentName(dossier.agent) : '',
+      customer: { name: dossier.customer.name ?? '(naam onbekend)', ...addressPanel(dossier.customer, words) },
       summary: dossier.issue.summary ?? '',
       sla: {
         firstResponse: thread.first_response_due ? { when: when(Number(thread.first_response_due)), done: thread.first_response_at !== null } : null,
@@ -173,7 +179,7 @@ export function consoleRouter(ctx: HubContext): Router {
         breached: dossier.sla.breached,
       },
       merges: merges.map((merge) => ({ id: merge.id, when: when(Number(merge.at)), by: merge.by ?? '' })),
-      timeline: (await dossierTimeline(ctx.db, { threadId: thread.id })).map((entry) => ({ ...entry, when: when(entry.at), channelWord: entry.channel ? CHANNEL_WORD[entry.channel] : '' })),
+      timeline: (await dossierTimeline(ctx.db, { threadId: thread.id, words })).map((entry) => ({ ...entry, when: when(entry.at), channelWord: entry.channel ? CHANNEL_WORD[entry.channel] : '' })),
       booked: booked ? { when: when(Date.parse(booked.start)), agent: booked.agent } : null,
       slots: slots.map((slot) => ({ start: slot.start, when: when(slot.start) })),
       inChat: open && (await customerChatSession(ctx.db, thread)) !== undefined,
@@ -231,6 +237,13 @@ export function consoleRouter(ctx: HubContext): Router {
   action('resolve', async (req, reference, now) => {
     await resolveThread(ctx.db, ctx.senders, { reference, agent: agentOf(req), resolution: resolveForm.parse(req.body).resolution, now });
   }, { changesCards: true });
+  // A claim the agent vouches for, or an address the customer gave on the phone; the handoff card lists the customer's addresses.
+  action('identities/confirm', async (req, reference, now) => {
+    await confirmAddress(ctx.db, { reference, identity: addressForm.parse(req.body), agent: agentOf(req), now });
+  }, { changesCards: true });
+  action('identities/reject', async (req, reference, now) => {
+    await rejectClaim(ctx.db, { reference, identity: addressForm.parse(req.body), agent: agentOf(req), now });
+  }, { changesCards: true });
 
   router.post('/merges/:id/undo', requireCsrf, async (req: ConsoleRequest, res) => {
     const reference = z.string().max(20).parse(req.body.reference);
@@ -268,6 +281,8 @@ const DONE_WORD: Record<string, string> = {
   'chat-offer': 'De klant ziet nu vrije tijden in de chat.',
   resolve: 'De klacht is afgehandeld.',
   undo: 'De samenvoeging is ongedaan gemaakt.',
+  'identities/confirm': 'Het adres is bevestigd.',
+  'identities/reject': 'Het mogelijke adres is afgewezen.',
 };
 
 /** "nog 2 u 15 min" or "35 min te laat": what an agent needs at a glance. */

@@ -17,8 +17,9 @@ export interface MergeRecord {
 }
 
 /**
- * Joins the customer of one thread into the customer of another: identities and threads move,
- * contacts stay on their threads. What moved is recorded, so undo puts exactly that back.
+ * Joins the customer of one thread into the customer of another: proven addresses (with their
+ * proof: kind, by whom, when), claims and threads move; contacts stay on their threads. What
+ * moved is recorded, so undo puts exactly that back.
  */
 export async function mergeCustomers(
   db: Db,
@@ -31,7 +32,9 @@ export async function mergeCustomers(
 
     const identityIds: number[] = (await trx('identities').where({ customer_id: from }).select('id')).map((row) => row.id);
     const threads: { id: number; reference: string }[] = await trx('threads').where({ customer_id: from }).select('id', 'reference');
+    const claimIds = await claimsToMove(trx, { from, into });
     await trx('identities').whereIn('id', identityIds).update({ customer_id: into });
+    await trx('identity_claims').whereIn('id', claimIds).update({ customer_id: into });
     await trx('threads').whereIn('id', threads.map((thread) => thread.id)).update({ customer_id: into });
     await trx('customers').where({ id: from }).update({ merged_into: into });
     const [row] = await trx('customer_merges')
@@ -40,6 +43,7 @@ export async function mergeCustomers(
         into_customer_id: into,
         moved_identity_ids: JSON.stringify(identityIds),
         moved_thread_ids: JSON.stringify(threads.map((thread) => thread.id)),
+        moved_claim_ids: JSON.stringify(claimIds),
         by: args.by ?? null,
         at: args.now,
       })
@@ -60,6 +64,8 @@ export async function undoMerge(db: Db, args: { mergeId: number; by?: string; no
     // address) stays with the surviving customer, so nothing that arrived since is lost.
     const identityIds: number[] = JSON.parse(merge.moved_identity_ids);
     const threadIds: number[] = JSON.parse(merge.moved_thread_ids);
+    // Merges from before claims existed moved none.
+    const claimIds: number[] = merge.moved_claim_ids === null ? [] : JSON.parse(merge.moved_claim_ids);
     const movedOnSince =
       (await trx('identities').whereIn('id', identityIds).whereNot({ customer_id: merge.into_customer_id }).first('id')) ??
       (await trx('threads').whereIn('id', threadIds).whereNot({ customer_id: merge.into_customer_id }).first('id'));
@@ -67,6 +73,8 @@ export async function undoMerge(db: Db, args: { mergeId: number; by?: string; no
     if (movedOnSince) throw new DomainError('conflict', `a later merge moved this customer on; undo that merge first`);
     await trx('identities').whereIn('id', identityIds).andWhere({ customer_id: merge.into_customer_id }).update({ customer_id: merge.from_customer_id });
     await trx('threads').whereIn('id', threadIds).andWhere({ customer_id: merge.into_customer_id }).update({ customer_id: merge.from_customer_id });
+    // A moved claim that an agent has since confirmed or turned down is gone, and stays gone.
+    await trx('identity_claims').whereIn('id', claimIds).andWhere({ customer_id: merge.into_customer_id }).update({ customer_id: merge.from_customer_id });
     await trx('customers').where({ id: merge.from_customer_id }).update({ merged_into: null });
     await trx('customer_merges').where({ id: merge.id }).update({ undone_at: args.now });
     for (const customerId of [merge.from_customer_id, merge.into_customer_id]) {
@@ -74,6 +82,21 @@ export async function undoMerge(db: Db, args: { mergeId: number; by?: string; no
     }
     return mergeRecord(trx, merge.id, args.timezone);
   });
+}
+
+/**
+ * The merged customer's claims that the surviving one lacks. One she already has (a customer
+ * claims an address once) or has proven (a claim of a proven address says nothing) stays behind
+ * with the merged customer, so an undo finds it there.
+ */
+async function claimsToMove(trx: Knex.Transaction, args: { from: number; into: number }): Promise<number[]> {
+  const rows: { id: number }[] = await trx('identity_claims as claim')
+    .where('claim.customer_id', args.from)
+    .whereNotExists(trx('identity_claims as kept').where('kept.customer_id', args.into).where('kept.kind', trx.ref('claim.kind')).where('kept.value', trx.ref('claim.value')).select('kept.id'))
+    .whereNotExists(trx('identities').where('identities.customer_id', args.into).where('identities.kind', trx.ref('claim.kind')).where('identities.value', trx.ref('claim.value')).select('identities.id'))
+    .orderBy('claim.id')
+    .select('claim.id');
+  return rows.map((row) => row.id);
 }
 
 async function recordOnThreads(

@@ -34,7 +34,11 @@ describe(`agents' console in a real Chromium (${storeName})`, function () {
     await twilio?.stop();
   });
 
-  /** Els texts, then emails with the reference from her acknowledgement: one thread. A few other customers fill the inbox. */
+  /**
+   * Els texts, then emails with the reference from her acknowledgement: the mail reaches her
+   * thread, but her address is only a claim until an agent confirms it. A few other customers
+   * fill the inbox.
+   */
   async function smsThenEmail(): Promise<string> {
     const { reference } = await t.hub.ingest({ channel: 'sms', providerId: 'SMels1', from: { kind: 'phone', value: '+31612345678' }, name: 'Els Jansen', body: 'Mijn pakket is niet aangekomen. <b>Bestelling 88231</b>', at: TUESDAY_10 - 3_600_000 });
     await t.hub.ingest({ channel: 'email', providerId: '<els-2@gmail.com>', messageId: '<els-2@gmail.com>', from: { kind: 'email', value: 'els.jansen@gmail.com' }, subject: `Re: ${reference}`, body: 'Hierbij de foto van de lege brievenbus.', at: TUESDAY_10 - 1_800_000 });
@@ -48,7 +52,7 @@ describe(`agents' console in a real Chromium (${storeName})`, function () {
     return reference;
   }
 
-  it('an agent logs in, sees SMS and email as one dossier, replies by SMS, records advice that the handoff card then carries, books a callback and resolves', async () => {
+  it('an agent logs in, sees SMS and email as one dossier, confirms the unproven mail address, replies by SMS, records advice that the handoff card then carries, books a callback and resolves', async () => {
     const reference = await smsThenEmail();
     await page.goto(`${t.base}/console`);
     expect(page.url()).to.contain('/console/login');
@@ -64,7 +68,19 @@ describe(`agents' console in a real Chromium (${storeName})`, function () {
     await timeline.getByText('SMS van de klant').waitFor();
     expect(await timeline.getByText('E-mail van de klant').count()).to.equal(1);
     expect(await timeline.getByText('Mijn pakket is niet aangekomen. <b>Bestelling 88231</b>').count()).to.equal(1);
-    expect(await page.locator('.identities').textContent()).to.contain('els.jansen@gmail.com');
+    const mail = timeline.locator('li.entry', { hasText: 'E-mail van de klant' });
+    expect(await mail.locator('.unverified').textContent()).to.equal('niet geverifieerd');
+    expect(await mail.locator('.meta').textContent()).to.contain('van els.jansen@gmail.com');
+    expect(await page.locator('.identities').textContent()).not.to.contain('els.jansen@gmail.com');
+
+    // Els confirms on the phone that the mail was hers.
+    const claim = page.locator('.claims li', { hasText: 'els.jansen@gmail.com' });
+    expect(await claim.locator('.via').textContent()).to.contain('mogelijk e-mailadres: noemde het klachtnummer');
+    await claim.getByRole('button', { name: 'Bevestigen' }).click();
+    await page.getByText('Het adres is bevestigd.').waitFor();
+    expect(await page.locator('.identities').textContent()).to.contain('els.jansen@gmail.com').and.contain('bevestigd door Anna de Vries');
+    expect(await page.locator('.claims').count()).to.equal(0);
+    expect(await timeline.locator('li.entry', { hasText: 'E-mail van de klant' }).locator('.verified').textContent()).to.equal('geverifieerd');
 
     await page.getByLabel('Kanaal').selectOption('sms');
     await page.getByLabel('Bericht').fill('We sturen vandaag een nieuw pakket.');
