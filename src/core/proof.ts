@@ -92,8 +92,10 @@ export async function addressesOf(db: DbOrTrx, customerId: number): Promise<{ pr
     .where({ customer_id: customerId })
     .orderBy('id')
     .select('kind', 'value', 'proof', 'proven_by', 'proven_at', 'created_at');
+  // A claim the customer has since proven (merged in from another customer) is no claim any more.
   const claims: { kind: IdentityKind; value: string; via: ClaimedIdentity['via']; at: number }[] = await db('identity_claims')
     .where({ customer_id: customerId })
+    .whereNotExists(db('identities').whereRaw('identities.customer_id = identity_claims.customer_id and identities.kind = identity_claims.kind and identities.value = identity_claims.value'))
     .orderBy('id')
     .select('kind', 'value', 'via', 'at');
   return {

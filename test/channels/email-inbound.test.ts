@@ -15,7 +15,7 @@ function fetched(uid: number, source: string | Buffer): FetchedMessage {
 
 const stored = (contactId: number): PromiseSettledResult<IngestResult> => ({
   status: 'fulfilled',
-  value: { threadId: 1, reference: 'KL-00000000', customerId: 1, contactId, outcome: 'opened' },
+  value: { threadId: 1, reference: 'KL-00000000', customerId: 1, contactId, outcome: 'opened', verified: true },
 });
 
 /** A store that records what it was handed, and refuses contacts whose body says FAIL. */

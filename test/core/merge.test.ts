@@ -95,4 +95,16 @@ describe(`merging customers keeps every proof and claim where it belongs (${stor
     expect(pietAfter.proven.find((address) => address.value === '+31687654321')).to.include({ proof: 'agent', by: 'bram', at: TUESDAY_10 + 35 * MINUTE });
     expect(pietAfter.claims.map((left) => left.value)).to.deep.equal(['gedeeld@example.nl']);
   });
+
+  it('a claim the surviving customer held on an address the merged one had proven shows as proven only, and as a claim again after undo', async () => {
+    const jan = await ingest({ channel: 'sms', from: { kind: 'phone', value: '+31612345678' }, body: 'Mijn meter is kapot', at: TUESDAY_10 });
+    const piet = await ingest({ channel: 'email', from: { kind: 'email', value: 'piet@example.nl' }, body: 'Bel Jan op 06 12345678', claimedIdentities: [claim('phone', '+31612345678')], at: TUESDAY_10 + MINUTE });
+    const merge = await mergeCustomers(store.db, { fromReference: jan.reference, intoReference: piet.reference, now: TUESDAY_10 + 2 * MINUTE, timezone: TIMEZONE });
+    const merged = await addressesOf(store.db, piet.customerId);
+    expect(merged.proven.map((address) => address.value)).to.include('+31612345678');
+    expect(merged.claims).to.deep.equal([]);
+
+    await undoMerge(store.db, { mergeId: merge.id, now: TUESDAY_10 + 3 * MINUTE, timezone: TIMEZONE });
+    expect((await addressesOf(store.db, piet.customerId)).claims.map((left) => left.value)).to.deep.equal(['+31612345678']);
+  });
 });
