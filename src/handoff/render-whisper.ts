@@ -39,14 +39,14 @@ export function whisperText(summary: HandoffSummary, language: Language): string
 }
 
 /**
- * Short enough to hear: no number read out. The latest contact of a transferred call is the call
- * itself, hence "the number calling"; any other channel is named.
+ * Short enough to hear: no number read out. "The latest call" is the call being transferred, and
+ * still true when the whisper precedes a callback the agent places to her own proven number.
  */
 function spokenWarning(summary: HandoffSummary, language: Language): string {
   const contact = summary.unverified;
   if (!contact) return '';
   const en = language === 'en';
-  if (contact.channel === 'voice') return en ? 'Caution: the number calling is not verified.' : 'Let op: het nummer waarmee wordt gebeld is niet geverifieerd.';
+  if (contact.channel === 'voice') return en ? 'Caution: the latest call came from a number that is not verified.' : 'Let op: het laatste gesprek kwam van een niet geverifieerd nummer.';
   const channel = channelName(contact.channel, language);
   return en ? `Caution: the latest message, by ${channel}, did not come from a verified address.` : `Let op: het laatste bericht, per ${channel}, kwam niet van een geverifieerd adres.`;
 }

@@ -384,7 +384,7 @@ describe(`Twilio voice (${storeName})`, function () {
         const whisperUrl = /<Number url="([^"]+)"/.exec(dial)?.[1] ?? '';
         const whisper = await call(whisperUrl.replace(PUBLIC_URL, ''), { CallSid: sid('CA'), From: HUB_NUMBER, To: '+31201234567' });
         // Said first, before the name the caller may not own.
-        expect(whisper).to.match(/<Say [^>]*>Let op: het nummer waarmee wordt gebeld is niet geverifieerd\. Klacht K L, [\d, ]+ van Marieke Jansen/);
+        expect(whisper).to.match(/<Say [^>]*>Let op: het laatste gesprek kwam van een niet geverifieerd nummer\. Klacht K L, [\d, ]+ van Marieke Jansen/);
 
         const transfer = await t.request('POST', `/api/threads/${reference}/transfer`, { body: { toTeam: 'service' } });
         expect(transfer.status, transfer.text).to.equal(200);
@@ -449,6 +449,18 @@ describe(`Twilio voice (${storeName})`, function () {
     expect(twiml).to.include('Uw nummer is afgeschermd');
     expect(twiml).to.include('<Hangup/>');
     expect((await voiceContacts()).map((c) => c.provider_id)).to.deep.equal([callSid]);
+  });
+
+  it('a withheld caller who keyed her reference and pressed 2 hears that a withheld number cannot be called back, and nothing is booked', async () => {
+    const reference = await knownCustomer();
+    const callSid = sid('CA');
+    const anonymous = { CallSid: callSid, From: 'anonymous', Caller: 'anonymous' };
+    await call('/twilio/voice/describe?lang=nl&attempt=1', { ...anonymous, Digits: '3' });
+    await call('/twilio/voice/reference?lang=nl&attempt=1', { ...anonymous, Digits: reference.slice(3) });
+    const twiml = await call(`/twilio/voice/menu?lang=nl&ref=${reference}&attempt=1`, { ...anonymous, Digits: '2' });
+    expect(twiml).to.include('Uw nummer is afgeschermd');
+    expect(twiml).to.not.include('Toets 1');
+    expect(await t.hub.ctx.db('callbacks').count({ n: '*' }).first()).to.deep.include({ n: 0 });
   });
 
   it('refuses unsigned or wrongly signed voice webhooks with 403', async () => {

@@ -181,10 +181,10 @@ describe('handoff renderings', () => {
       expect(text).to.contain('Note: Klant is boos, graag snel bellen.');
     });
 
-    it('says first, in the agent\'s language, that the number calling is not verified', () => {
+    it('says first, in the agent\'s language, that the latest call came from a number that is not verified', () => {
       const summary = summaryOf(strangerCalled());
-      expect(whisperText(summary, 'nl')).to.match(/^Let op: het nummer waarmee wordt gebeld is niet geverifieerd\. Klacht KL-12345674 van Els Jansen/);
-      expect(whisperText(summary, 'en')).to.match(/^Caution: the number calling is not verified\. Complaint KL-12345674 from Els Jansen/);
+      expect(whisperText(summary, 'nl')).to.match(/^Let op: het laatste gesprek kwam van een niet geverifieerd nummer\. Klacht KL-12345674 van Els Jansen/);
+      expect(whisperText(summary, 'en')).to.match(/^Caution: the latest call came from a number that is not verified\. Complaint KL-12345674 from Els Jansen/);
       // No number is read out: the agent needs the warning, not the digits.
       expect(whisperText(summary, 'nl')).not.to.contain(STRANGER);
     });

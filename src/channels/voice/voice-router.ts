@@ -354,7 +354,8 @@ async function callback(s: Step, reference: string | undefined): Promise<VoiceRe
  * nothing, not even by SMS to her own number: she did not ask.
  */
 async function appendCallback(s: Step, response: VoiceResponse, thread: CallThread): Promise<VoiceResponse> {
-  if (!thread.verified) return appendNotOwnNumber(s, response);
+  // A withheld caller cannot be called back at all, and hears that instead (the withheld prompt below).
+  if (!thread.verified && s.phone) return appendNotOwnNumber(s, response);
   if (s.phone) {
     const starts = await slotsForThread(s.ctx, thread.reference, s.ctx.clock());
     if (starts.length > 0) {
@@ -395,7 +396,8 @@ async function callbackSlot(s: Step): Promise<VoiceResponse> {
   const thread = await callThread(s, s.query.ref);
   const response = new twilio.twiml.VoiceResponse();
   // Slots are offered to the thread's own customer only; the step is checked again all the same.
-  if (!thread.verified) return appendNotOwnNumber(s, response);
+  // A withheld caller cannot be called back at all, and hears that instead (the withheld prompt below).
+  if (!thread.verified && s.phone) return appendNotOwnNumber(s, response);
   const { reference } = thread;
   const starts = (s.query.slots ?? '').split(',').filter(Boolean).map(Number);
   const key = s.form.Digits?.trim().slice(0, 1) ?? '';
