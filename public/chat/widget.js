@@ -4,6 +4,8 @@
  * data-lang: "nl" or "en" (default: the browser's language, Dutch unless English).
  * data-mode="page": the chat fills its container instead of opening from a button (GET /chat).
  * Everything shown is set with textContent: what anyone types stays text.
+ * An email address or phone number given at the start is confirmed with the code the hub sends
+ * there; error codes from the API are shown in the page's own language.
  */
 (function () {
   'use strict';
@@ -14,16 +16,38 @@
   var inline = script.getAttribute('data-mode') === 'page';
   var T = {
     nl: {
-      open: 'Chat met ons', close: 'Chat sluiten', title: 'Klantenservice', intro: 'Vertel ons wat er mis is. Geef uw e-mailadres of telefoonnummer als u al eerder contact had: dan zien we uw verhaal meteen.',
+      open: 'Chat met ons', close: 'Chat sluiten', title: 'Klantenservice', intro: 'Vertel ons wat er mis is. Had u al eerder contact? Geef dan uw e-mailadres of telefoonnummer: we sturen er een code heen, en met die code ziet de medewerker uw verhaal meteen.',
       name: 'Naam', email: 'E-mail (niet verplicht)', phone: 'Telefoon (niet verplicht)', start: 'Start de chat', message: 'Uw bericht', send: 'Versturen',
       reference: 'Klachtnummer', callMe: 'Bel mij terug', rate: 'Hoe tevreden bent u?', score: function (n) { return n + ' van 5'; },
-      you: 'U', agent: 'Klantenservice', joined: 'Uw bericht is toegevoegd aan uw lopende klacht.', failed: 'Versturen lukte niet. Probeer het opnieuw.', reconnecting: 'Verbinding verbroken, opnieuw verbinden…'
+      you: 'U', agent: 'Klantenservice', joined: 'Uw bericht is toegevoegd aan uw lopende klacht.', failed: 'Versturen lukte niet. Probeer het opnieuw.', reconnecting: 'Verbinding verbroken, opnieuw verbinden…',
+      codeSent: function (to) { return 'We hebben een code gestuurd naar ' + to + '. Typ de code hieronder.'; },
+      code: 'Code', confirm: 'Bevestigen', resend: 'Stuur een nieuwe code', resent: 'Er is een nieuwe code verstuurd. Eerdere codes werken niet meer.',
+      confirmed: function (value) { return 'Bevestigd: ' + value; },
+      problems: {
+        wrong_code: 'Deze code klopt niet. Probeer het opnieuw.', code_expired: 'Deze code is verlopen. Vraag een nieuwe code aan.',
+        too_many_tries: 'Te vaak een verkeerde code. Vraag een nieuwe code aan.', no_code: 'Er wacht geen code. Vraag een nieuwe code aan.',
+        rate_limited: 'Er zijn het afgelopen uur al drie codes verstuurd. Probeer het later opnieuw.',
+        opted_out: 'Dit nummer heeft sms van ons afgemeld (STOP). Stuur START om weer een code te krijgen.',
+        send_failed: 'De code kon niet worden verstuurd. Probeer het zo opnieuw.', invalid_request: 'Een code heeft 6 cijfers.',
+        nothing_to_verify: 'Uw gegevens zijn al bevestigd.'
+      }
     },
     en: {
-      open: 'Chat with us', close: 'Close the chat', title: 'Customer service', intro: 'Tell us what went wrong. Give your email address or phone number if you contacted us before: we will see your story at once.',
+      open: 'Chat with us', close: 'Close the chat', title: 'Customer service', intro: 'Tell us what went wrong. Contacted us before? Then give your email address or phone number: we send a code there, and with that code the agent sees your story at once.',
       name: 'Name', email: 'Email (optional)', phone: 'Phone (optional)', start: 'Start the chat', message: 'Your message', send: 'Send',
       reference: 'Reference', callMe: 'Call me back', rate: 'How satisfied are you?', score: function (n) { return n + ' out of 5'; },
-      you: 'You', agent: 'Customer service', joined: 'Your message was added to your open complaint.', failed: 'Sending failed. Please try again.', reconnecting: 'Connection lost, reconnecting…'
+      you: 'You', agent: 'Customer service', joined: 'Your message was added to your open complaint.', failed: 'Sending failed. Please try again.', reconnecting: 'Connection lost, reconnecting…',
+      codeSent: function (to) { return 'We have sent a code to ' + to + '. Type the code below.'; },
+      code: 'Code', confirm: 'Confirm', resend: 'Send a new code', resent: 'A new code has been sent. Earlier codes no longer work.',
+      confirmed: function (value) { return 'Confirmed: ' + value; },
+      problems: {
+        wrong_code: 'That code is not right. Please try again.', code_expired: 'This code has expired. Ask for a new code.',
+        too_many_tries: 'Too many wrong codes. Ask for a new code.', no_code: 'No code is waiting. Ask for a new code.',
+        rate_limited: 'Three codes have been sent in the past hour already. Please try again later.',
+        opted_out: 'This number has opted out of our text messages (STOP). Text START to get a code again.',
+        send_failed: 'The code could not be sent. Please try again shortly.', invalid_request: 'A code has 6 digits.',
+        nothing_to_verify: 'Your details are already confirmed.'
+      }
     }
   }[lang];
   var storeKey = 'klachtenhub-chat:' + hub;
@@ -55,6 +79,20 @@
     header.appendChild(closer);
   }
   panel.appendChild(header);
+
+  // Confirming a typed address: what was sent where, the code field, and how it went.
+  var verifyBox = el('div', { className: 'kh-chat__verify', hidden: true });
+  var verifyNote = el('p', { className: 'kh-chat__verify-note' });
+  verifyNote.setAttribute('role', 'status');
+  var verifyIntro = el('p', { className: 'kh-chat__verify-intro' });
+  var verifyForm = el('form', { className: 'kh-chat__verify-form' });
+  var codeInput = field(verifyForm, 'code', T.code, 'text', 'one-time-code');
+  codeInput.inputMode = 'numeric';
+  codeInput.maxLength = 7;
+  verifyForm.appendChild(el('button', { type: 'submit', textContent: T.confirm }));
+  var resendButton = el('button', { type: 'button', className: 'kh-chat__resend', textContent: T.resend });
+  [verifyNote, verifyIntro, verifyForm, resendButton].forEach(function (node) { verifyBox.appendChild(node); });
+  panel.appendChild(verifyBox);
 
   var startForm = el('form', { className: 'kh-chat__start' });
   startForm.appendChild(el('p', { textContent: T.intro }));
@@ -94,8 +132,29 @@
     request('POST', '/chat/sessions', { name: nameInput.value, email: emailInput.value, phone: phoneInput.value, language: lang }).then(function (answer) {
       if (!answer.ok) return say(answer.message);
       state = { sessionId: answer.body.sessionId, token: answer.body.token, reference: null };
-      save();
+      pending(answer.body);
       showChat();
+    });
+  });
+  verifyForm.addEventListener('submit', function (event) {
+    event.preventDefault();
+    request('POST', sessionPath('/verify'), { code: codeInput.value }, state.token).then(function (answer) {
+      // Selected, so the next try replaces it.
+      if (!answer.ok) { codeInput.select(); return showVerification(problem(answer), true); }
+      codeInput.value = '';
+      if (answer.body.reference) { state.reference = answer.body.reference; showReference(); }
+      pending(answer.body);
+      showVerification(T.confirmed(answer.body.verified.value), false);
+      (state.verification ? codeInput : messageInput).focus();
+    });
+  });
+  resendButton.addEventListener('click', function () {
+    request('POST', sessionPath('/verification'), {}, state.token).then(function (answer) {
+      if (!answer.ok) return showVerification(problem(answer), true);
+      pending(answer.body);
+      showVerification(T.resent, false);
+      codeInput.value = '';
+      codeInput.focus();
     });
   });
   messageInput.addEventListener('keydown', function (event) {
@@ -111,7 +170,7 @@
       messageInput.value = '';
       if (answer.body.seq) show({ seq: answer.body.seq, kind: 'customer', text: text, at: Date.now() });
       if (answer.body.reference) { state.reference = answer.body.reference; save(); showReference(); }
-      else if (answer.body.joinedExisting && !state.joinedNoticeShown) { state.joinedNoticeShown = true; save(); say(T.joined); }
+      if (answer.body.joinedExisting && !state.joinedNoticeShown) { state.joinedNoticeShown = true; save(); say(T.joined); }
     });
   });
 
@@ -124,8 +183,31 @@
     messageForm.hidden = false;
     callMe.hidden = false;
     showReference();
+    showVerification('', false);
     connect();
-    messageInput.focus();
+    (state.verification ? codeInput : messageInput).focus();
+  }
+
+  /** Keeps which address waits for its code, or why none could be sent (`verificationRefused`), across reloads. */
+  function pending(body) {
+    state.verification = body.verification || null;
+    state.refused = body.verificationRefused || null;
+    save();
+  }
+
+  function showVerification(note, isError) {
+    var waiting = state && state.verification;
+    var refused = state && state.refused;
+    verifyNote.textContent = note;
+    verifyNote.className = 'kh-chat__verify-note' + (isError ? ' kh-chat__verify-note--error' : '');
+    verifyIntro.textContent = waiting ? T.codeSent(waiting.to) : refused ? T.problems[refused.reason] || T.failed : '';
+    verifyForm.hidden = !waiting;
+    resendButton.hidden = !(waiting || refused);
+    verifyBox.hidden = !(waiting || refused || note);
+  }
+
+  function problem(answer) {
+    return T.problems[answer.code] || T.failed;
   }
 
   function showReference() {
@@ -135,7 +217,7 @@
   function toggle(open) {
     panel.hidden = !open;
     launcher.setAttribute('aria-expanded', String(open));
-    if (open && !state) { startForm.hidden = false; log.hidden = true; messageForm.hidden = true; callMe.hidden = true; nameInput.focus(); }
+    if (open && !state) { startForm.hidden = false; verifyBox.hidden = true; log.hidden = true; messageForm.hidden = true; callMe.hidden = true; nameInput.focus(); }
   }
 
   function connect() {
@@ -190,8 +272,12 @@
     for (var i = 0; i < buttons.length; i++) buttons[i].disabled = true;
   }
 
+  function sessionPath(path) {
+    return '/chat/sessions/' + encodeURIComponent(state.sessionId) + path;
+  }
+
   function post(path, body) {
-    return request('POST', '/chat/sessions/' + encodeURIComponent(state.sessionId) + path, body, state.token).then(function (answer) {
+    return request('POST', sessionPath(path), body, state.token).then(function (answer) {
       if (!answer.ok && answer.status !== 409) say(answer.message);
       return answer;
     });
@@ -202,9 +288,9 @@
     if (token) headers.authorization = 'Bearer ' + token;
     return fetch(hub + path, { method: method, headers: headers, body: JSON.stringify(body) }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (json) {
-        return { ok: response.ok, status: response.status, body: json, message: (json.error && json.error.message) || T.failed };
+        return { ok: response.ok, status: response.status, body: json, code: json.error && json.error.code, message: (json.error && json.error.message) || T.failed };
       });
-    }, function () { return { ok: false, status: 0, body: {}, message: T.failed }; });
+    }, function () { return { ok: false, status: 0, body: {}, code: null, message: T.failed }; });
   }
 
   function say(text) { status.textContent = text; }

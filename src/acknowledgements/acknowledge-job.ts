@@ -6,7 +6,7 @@ import type { Channel, Language } from '../core/contact';
 import { formatPromise } from '../core/format-time';
 import { isMobileNumber } from '../core/identity';
 import { ADDRESS_KIND, recipientFor } from '../core/recipient';
-import { deliver, type OutboundMessage, type Senders } from '../core/outbound';
+import { deliver, type Senders, type ThreadMessage } from '../core/outbound';
 import { recordEvent } from '../core/timeline';
 import type { JobHandler } from '../jobs/worker';
 import { render } from '../views/templates';
@@ -41,7 +41,7 @@ export function acknowledgeJob(deps: { config: HubConfig; senders: Senders; offe
 
     const now = deps.clock();
     const messages = await acknowledgementMessages(trx, deps.config, thread, deps.offerLinks.linkFor(thread.id, now));
-    const sent: OutboundMessage[] = [];
+    const sent: ThreadMessage[] = [];
     for (const message of messages) {
       if (!(await deliver(trx, deps.senders, message, now)).suppressed) sent.push(message);
     }
@@ -57,7 +57,7 @@ export function acknowledgeJob(deps: { config: HubConfig; senders: Senders; offe
 }
 
 /** `callbackLink`: the signed page where the customer picks a callback time (in the email only). */
-async function acknowledgementMessages(trx: Knex.Transaction, config: HubConfig, thread: AcknowledgementThread, callbackLink: string): Promise<OutboundMessage[]> {
+async function acknowledgementMessages(trx: Knex.Transaction, config: HubConfig, thread: AcknowledgementThread, callbackLink: string): Promise<ThreadMessage[]> {
   const language = thread.language;
   const data = {
     name: thread.name ?? '',
@@ -69,8 +69,8 @@ async function acknowledgementMessages(trx: Knex.Transaction, config: HubConfig,
   const email = await recipientFor(trx, thread, 'email');
   const origin = thread.channel === 'email' ? undefined : await recipientFor(trx, thread, ADDRESS_KIND[thread.channel]);
 
-  const messages: OutboundMessage[] = [];
-  const short = (channel: Channel, to: string): OutboundMessage => ({
+  const messages: ThreadMessage[] = [];
+  const short = (channel: Channel, to: string): ThreadMessage => ({
     threadId: thread.id,
     channel,
     to,

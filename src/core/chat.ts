@@ -83,9 +83,19 @@ export async function customerChatSession(db: DbOrTrx, thread: { id: number; cus
   return sessionId === undefined ? undefined : chatSessionById(db, sessionId);
 }
 
-/** The thread the session's messages went to; `opened` when the session's first message opened it. */
-export async function linkChatSession(db: DbOrTrx, args: { sessionId: string; threadId: number; opened: boolean }): Promise<void> {
-  await db('chat_sessions').where({ id: args.sessionId }).whereNull('thread_id').update({ thread_id: args.threadId, opened_thread: args.opened });
+/**
+ * The thread the session's first verified message went to. The chat shows its reference
+ * (`opened_thread`): the message either opened the thread or came from its customer, whose chat
+ * is hers by the channel and any address she typed by a code. (Sessions joined by a typed
+ * address before proof existed keep false, and never see the reference.)
+ */
+export async function linkChatSession(db: DbOrTrx, args: { sessionId: string; threadId: number }): Promise<void> {
+  await db('chat_sessions').where({ id: args.sessionId }).whereNull('thread_id').update({ thread_id: args.threadId, opened_thread: true });
+}
+
+/** The chat proved it is the customer of another open thread, and continues there. */
+export async function continueChatOn(db: DbOrTrx, args: { sessionId: string; threadId: number }): Promise<void> {
+  await db('chat_sessions').where({ id: args.sessionId }).update({ thread_id: args.threadId, opened_thread: true });
 }
 
 /**

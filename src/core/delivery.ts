@@ -19,7 +19,7 @@ export interface SmsPart {
 /** The provider messages that carry one outbound contact (written in the sender's transaction). */
 export async function recordSmsParts(
   db: DbOrTrx,
-  args: { threadId: number; to: string; contactProviderId: string; parts: SmsPart[]; at: number },
+  args: { threadId: number | null; to: string; contactProviderId: string; parts: SmsPart[]; at: number },
 ): Promise<void> {
   for (const part of args.parts) {
     await db('sms_parts').insert({

@@ -1,10 +1,12 @@
 import type { DbOrTrx } from './db';
 import type { Channel } from './contact';
 
-export type OutboundPurpose = 'acknowledgement' | 'reply' | 'satisfaction' | 'callback';
+/** `verification`: a one-time code that proves an address (no thread: see src/verification/). */
+export type OutboundPurpose = 'acknowledgement' | 'reply' | 'satisfaction' | 'callback' | 'verification';
 
 export interface OutboundMessage {
-  threadId: number;
+  /** Null for a message that belongs to no thread (a one-time code). */
+  threadId: number | null;
   channel: Channel;
   /** E.164 phone, email address or chat session id. */
   to: string;
@@ -31,8 +33,11 @@ export interface ChannelSender {
 
 export type Senders = ReadonlyMap<Channel, ChannelSender>;
 
+/** A message to a thread's customer, recorded on the thread as an outbound contact. */
+export type ThreadMessage = OutboundMessage & { threadId: number };
+
 /** Sends a message and records it as an outbound contact on its thread, unless the sender withheld it. */
-export async function deliver(db: DbOrTrx, senders: Senders, message: OutboundMessage, now: number): Promise<SendReceipt> {
+export async function deliver(db: DbOrTrx, senders: Senders, message: ThreadMessage, now: number): Promise<SendReceipt> {
   const sender = senders.get(message.channel);
   if (!sender) throw new Error(`no sender for channel ${message.channel}`);
   const receipt = await sender.send(db, message, now);

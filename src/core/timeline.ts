@@ -15,7 +15,10 @@ export type TimelineKind =
   | 'identity-claimed'
   /** An agent turned a claim down: data {kind, value, agent}. */
   | 'identity-rejected'
-  /** A chat proved an address with a code and continues on that customer's thread: data {session, kind, value, reference}. */
+  /**
+   * A chat proved an address of another customer with a code and is hers now: data {session, kind,
+   * value, reference (the thread the chat continues on), from? (the chat's own thread it left)}.
+   */
   | 'chat-verified'
   | 'acknowledged'
   | 'acknowledgement-not-sent'

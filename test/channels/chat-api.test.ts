@@ -23,7 +23,7 @@ describe(`web chat API (${storeName})`, function () {
     await t?.stop();
   });
 
-  async function newSession(body: Record<string, unknown> = { name: 'Els Jansen' }): Promise<{ sessionId: string; token: string }> {
+  async function newSession(body: Record<string, unknown> = { name: 'Els Jansen' }): Promise<{ sessionId: string; token: string; verification: unknown }> {
     const created = await t.request('POST', '/chat/sessions', { body, token: null });
     expect(created.status, created.text).to.equal(201);
     return created.json;
@@ -58,14 +58,22 @@ describe(`web chat API (${storeName})`, function () {
     expect(dossier.contacts.map((c: { channel: string; direction: string }) => `${c.channel}:${c.direction}`)).to.deep.equal(['chat:inbound', 'chat:outbound', 'chat:outbound']);
   });
 
-  it('recognises a customer by the email she gives and adds the chat to her open thread, without showing its reference in the chat', async () => {
+  it('adds the chat to the open thread of the customer whose email she gives only once she types back the code sent there', async () => {
     const { reference } = await t.hub.ingest({ channel: 'email', providerId: '<e1@example.nl>', messageId: '<e1@example.nl>', from: { kind: 'email', value: 'els@example.nl' }, subject: 'Lamp kapot', body: 'De lamp is kapot.', at: TUESDAY_10 - 3_600_000 });
     const session = await newSession({ name: 'Els', email: 'Els@Example.NL', phone: '06 12345678' });
+    expect(session).to.deep.include({ verification: { kind: 'email', to: 'els@example.nl' } });
+    const outbox = (await t.request('GET', '/api/outbox')).json.messages as { to: string; purpose: string; body: string }[];
+    const code = /\b(\d{6})\b/.exec(outbox.find((message) => message.to === 'els@example.nl' && message.purpose === 'verification')?.body ?? '')?.[1] ?? '';
+    const proven = await t.request('POST', `/chat/sessions/${session.sessionId}/verify`, { body: { code }, token: session.token });
+    expect(proven.json).to.deep.equal({ verified: { kind: 'email', value: 'els@example.nl' }, reference: null, verification: { kind: 'phone', to: '+31612345678' } });
+
     const sent = await say(session, 'Ik mailde al over de lamp.');
-    expect(sent.json).to.include({ reference: null, joinedExisting: true });
+    expect(sent.json).to.include({ reference, joinedExisting: true });
     const dossier = (await t.request('GET', `/api/threads/${reference}`)).json;
     expect(dossier.contacts.map((c: { channel: string }) => c.channel)).to.deep.equal(['email', 'chat']);
-    expect(dossier.customer.phones).to.deep.equal(['+31612345678']);
+    // The phone she typed waits for its own code: until then it is a claim.
+    expect(dossier.customer.phones).to.deep.equal([]);
+    expect(dossier.customer.claims.map((claim: { value: string }) => claim.value)).to.deep.equal(['+31612345678']);
   });
 
   it('refuses a wrong token (401), another session\'s id with one\'s own token (404), and no token (401)', async () => {

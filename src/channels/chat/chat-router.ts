@@ -7,8 +7,10 @@ import type { ClaimedIdentity, InboundContact, IngestResult } from '../../core/c
 import { normalizeEmail, normalizePhone } from '../../core/identity';
 import { rateSatisfaction } from '../../core/thread-actions';
 import { HttpError } from '../../http/errors';
+import { requestCode } from '../../verification/chat-verification';
 import { bookFromChat, offerSlotsInChat } from './callback-offer';
 import type { ChatStreams } from './chat-streams';
+import { chatVerificationRouter, verificationFields } from './verification-routes';
 
 /** A chat message is a message, not a document. */
 export const CHAT_TEXT_LIMIT = 2_000;
@@ -34,7 +36,7 @@ const bookingBody = z.strictObject({ start: z.iso.datetime({ offset: true }) });
 const satisfactionBody = z.strictObject({ score: z.number().int().min(1).max(5) });
 const lastEventId = z.coerce.number().int().min(0).catch(0);
 
-type ChatRequest = Request<{ id: string }> & { chatSession?: ChatSession };
+export type ChatRequest = Request<{ id: string }> & { chatSession?: ChatSession };
 
 /**
  * The web chat API (SPEC "Web chat"): sessions, messages, the event stream, and the customer's
@@ -57,10 +59,12 @@ export function chatApiRouter(ctx: HubContext, streams: ChatStreams, ingest: (co
     const now = ctx.clock();
     if ((await chatSessionsStartedSince(ctx.db, clientHash, now - MINUTE)) >= CHAT_LIMITS.sessionsPerClient) throw tooMany(res, 'too many new chats from this address; try again in a minute');
     const { session, token } = await createChatSession(ctx.db, { ...body, email: body.email && normalizeEmail(body.email), phone: body.phone && normalizePhone(body.phone), clientHash, now });
-    res.status(201).json({ sessionId: session.id, token });
+    // A typed address is the customer's only once she types back the code sent to it.
+    res.status(201).json({ sessionId: session.id, token, ...verificationFields(await requestCode(ctx, session)) });
   });
 
   const authorised = sessionAuth(ctx);
+  router.use(chatVerificationRouter(ctx, authorised));
 
   router.post('/:id/messages', authorised, async (req: ChatRequest, res) => {
     const session = req.chatSession as ChatSession;
@@ -81,12 +85,12 @@ export function chatApiRouter(ctx: HubContext, streams: ChatStreams, ingest: (co
     // A session is tied to a thread only by a verified message: a stranger's reference reaches her
     // thread, but never lets this chat book, move or read anything on it.
     const first = session.threadId === null && result.verified;
-    if (first) await linkChatSession(ctx.db, { sessionId: session.id, threadId: result.threadId, opened: result.outcome === 'opened' });
+    if (first) await linkChatSession(ctx.db, { sessionId: session.id, threadId: result.threadId });
     const seq = result.outcome === 'duplicate' ? null : await appendChatEvent(ctx.db, { sessionId: session.id, kind: 'customer', text: body.text, at: now });
-    // The reference is shown only to the session that opened the thread: an email address typed
-    // into a chat is not proof of owning it, so joining someone's thread does not reveal its number.
-    const opened = first ? result.outcome === 'opened' : session.openedThread;
-    res.status(result.outcome === 'duplicate' ? 200 : 201).json({ seq, reference: opened ? result.reference : null, joinedExisting: !opened });
+    // The reference is shown only to a chat tied to its thread (see linkChatSession): a typed
+    // address proves nothing until its code comes back, so a chat never learns someone else's number.
+    const shown = first || session.openedThread;
+    res.status(result.outcome === 'duplicate' ? 200 : 201).json({ seq, reference: shown ? result.reference : null, joinedExisting: result.outcome === 'joined' && !session.openedThread });
   });
 
   router.get('/:id/events', authorised, async (req: ChatRequest, res) => {

@@ -2,7 +2,8 @@ import { appendChatEvent, type ChatEventKind } from '../../core/chat';
 import type { DbOrTrx } from '../../core/db';
 import type { ChannelSender, OutboundMessage, OutboundPurpose, SendReceipt } from '../../core/outbound';
 
-const KIND: Record<OutboundPurpose, ChatEventKind> = { acknowledgement: 'acknowledgement', reply: 'reply', satisfaction: 'satisfaction', callback: 'callback' };
+// A chat needs no code (the session is its own proof); were one sent, it would be a notice.
+const KIND: Record<OutboundPurpose, ChatEventKind> = { acknowledgement: 'acknowledgement', reply: 'reply', satisfaction: 'satisfaction', callback: 'callback', verification: 'notice' };
 
 /**
  * Chat's provider: a message to a chat session (`to` is the session id) becomes an event on the

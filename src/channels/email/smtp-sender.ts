@@ -18,6 +18,7 @@ const AUTO_SUBMITTED: Record<OutboundPurpose, string | undefined> = {
   acknowledgement: 'auto-replied',
   callback: 'auto-generated',
   satisfaction: 'auto-generated',
+  verification: 'auto-generated',
   reply: undefined,
 };
 
@@ -54,8 +55,9 @@ export class SmtpEmailSender implements ChannelSender {
   }
 }
 
-/** The thread's mail so far, oldest first (the first kept, then the newest), and the customer's newest. */
-async function threadMessageIds(db: DbOrTrx, threadId: number): Promise<{ all: string[]; lastInbound: string | undefined }> {
+/** The thread's mail so far, oldest first (the first kept, then the newest), and the customer's newest; none for a message without a thread. */
+async function threadMessageIds(db: DbOrTrx, threadId: number | null): Promise<{ all: string[]; lastInbound: string | undefined }> {
+  if (threadId === null) return { all: [], lastInbound: undefined };
   const rows: { message_id: string; direction: string }[] = await db('contacts')
     .where({ thread_id: threadId, channel: 'email' satisfies Channel })
     .whereNotNull('message_id')

@@ -32,8 +32,9 @@ export class TwilioSmsSender implements ChannelSender {
 
 /**
  * Nothing goes to a number that texted STOP, whichever provider sends. An acknowledgement is
- * skipped with an `sms-suppressed` event on the thread; an agent's reply is refused (409), so
- * the agent knows to use another channel.
+ * skipped with an `sms-suppressed` event on the thread (a one-time code has no thread: its
+ * caller sees `suppressed`); an agent's reply is refused (409), so the agent knows to use
+ * another channel.
  */
 export class SmsConsentGuard implements ChannelSender {
   constructor(private readonly inner: ChannelSender) {}
@@ -41,7 +42,7 @@ export class SmsConsentGuard implements ChannelSender {
   async send(db: DbOrTrx, message: OutboundMessage, now: number): Promise<SendReceipt> {
     if (!(await isSmsOptedOut(db, message.to))) return this.inner.send(db, message, now);
     if (message.purpose === 'reply') throw new DomainError('conflict', `${message.to} opted out of SMS (STOP); reply on another channel`);
-    await recordSuppressed(db, { threadId: message.threadId, to: message.to, purpose: message.purpose, at: now });
+    if (message.threadId !== null) await recordSuppressed(db, { threadId: message.threadId, to: message.to, purpose: message.purpose, at: now });
     return { providerId: `opted-out-${randomUUID()}`, suppressed: true };
   }
 }
