@@ -12,6 +12,15 @@ const envSchema = z.object({
   HUB_CONFIG: z.string().min(1).default('config/klachtenhub.json'),
   HUB_TIMEZONE: optional.refine((zone) => zone === undefined || isKnownTimeZone(zone), 'unknown time zone'),
   API_TOKEN: optional,
+  /**
+   * Express's `trust proxy` for a hub behind a reverse proxy: a hop count ("1"), addresses or
+   * subnets ("loopback", "10.0.0.1, 10.0.0.2"), or "true" for any. Unset: X-Forwarded-* is ignored.
+   */
+  TRUST_PROXY: optional.transform((value): boolean | number | string => {
+    if (value === undefined || value === 'false') return false;
+    if (value === 'true') return true;
+    return /^\d+$/.test(value) ? Number(value) : value;
+  }),
   TWILIO_ACCOUNT_SID: optional,
   TWILIO_AUTH_TOKEN: optional,
   TWILIO_PHONE_NUMBER: optional,

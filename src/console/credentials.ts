@@ -3,8 +3,7 @@ import type { Db } from '../core/db';
 
 /** scrypt with N=2^15, r=8, p=1 (OWASP's minimum is 2^17 for memory-hard; 2^15 keeps a login under ~100 ms on 2 cores). */
 const PARAMS = { N: 2 ** 15, r: 8, p: 1, keyLength: 32 };
-export const MIN_PASSWORD_LENGTH = 10;
-/** After this many wrong passwords in a row, the account waits. */
+/** This many wrong passwords for one agent from one client address within `minutes` lock that address out for that agent. */
 export const LOCKOUT = { attempts: 5, minutes: 15 };
 
 function scrypt(password: string, salt: Buffer, params: { N: number; r: number; p: number; keyLength: number }): Promise<Buffer> {
@@ -28,34 +27,42 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 export async function setPassword(db: Db, args: { agentId: string; password: string; now: number }): Promise<void> {
-  const row = { password_hash: await hashPassword(args.password), failed_attempts: 0, locked_until: null, updated_at: args.now };
+  const row = { password_hash: await hashPassword(args.password), updated_at: args.now };
   await db('agent_credentials').insert({ agent_id: args.agentId, ...row }).onConflict('agent_id').merge(row);
 }
 
 export type LoginCheck = { outcome: 'ok' } | { outcome: 'wrong' } | { outcome: 'locked'; until: number };
 
 /**
- * Checks a login. Wrong passwords are counted; the fifth in a row locks the account for 15
- * minutes (also against the right password), and a success resets the count. An unknown agent
- * costs the same hashing as a known one, so timing does not tell which agents exist.
+ * Checks a login. Wrong passwords count per agent and client address: the fifth within 15
+ * minutes locks that address out for that agent (also against the right password) until the
+ * oldest of the five is 15 minutes old, so a stranger elsewhere cannot lock an agent out. A
+ * success clears that address's count. An unknown agent is counted and hashed like a known one,
+ * so neither the answer nor its timing tells which agents exist.
  */
-export async function checkLogin(db: Db, args: { agentId: string; password: string; now: number }): Promise<LoginCheck> {
-  const row: { password_hash: string; failed_attempts: number; locked_until: number | null } | undefined = await db('agent_credentials')
-    .where({ agent_id: args.agentId })
-    .first('password_hash', 'failed_attempts', 'locked_until');
-  if (!row) {
-    await verifyPassword(args.password, DUMMY_HASH);
-    return { outcome: 'wrong' };
-  }
-  if (row.locked_until !== null && Number(row.locked_until) > args.now) return { outcome: 'locked', until: Number(row.locked_until) };
-  if (await verifyPassword(args.password, row.password_hash)) {
-    await db('agent_credentials').where({ agent_id: args.agentId }).update({ failed_attempts: 0, locked_until: null });
+export async function checkLogin(db: Db, args: { agentId: string; password: string; client: string; now: number }): Promise<LoginCheck> {
+  const window = LOCKOUT.minutes * 60_000;
+  const failures = db('console_login_failures').where({ agent_id: args.agentId, client: args.client });
+  await failures.clone().where('at', '<=', args.now - window).delete();
+  const recent: number[] = (await failures.clone().orderBy('at').select('at')).map((row: { at: number }) => Number(row.at));
+  const lockedUntil = (times: number[]) => (times.length >= LOCKOUT.attempts ? (times.at(-LOCKOUT.attempts) as number) + window : undefined);
+  const locked = lockedUntil(recent);
+  if (locked !== undefined) return { outcome: 'locked', until: locked };
+
+  const row: { password_hash: string } | undefined = await db('agent_credentials').where({ agent_id: args.agentId }).first('password_hash');
+  const right = await verifyPassword(args.password, row?.password_hash ?? DUMMY_HASH);
+  if (right && row) {
+    await failures.clone().delete();
     return { outcome: 'ok' };
   }
-  const failed = (row.locked_until !== null ? 0 : row.failed_attempts) + 1;
-  const lock = failed >= LOCKOUT.attempts ? args.now + LOCKOUT.minutes * 60_000 : null;
-  await db('agent_credentials').where({ agent_id: args.agentId }).update({ failed_attempts: lock ? 0 : failed, locked_until: lock });
-  return lock ? { outcome: 'locked', until: lock } : { outcome: 'wrong' };
+  await db('console_login_failures').insert({ agent_id: args.agentId, client: args.client, at: args.now });
+  const lock = lockedUntil([...recent, args.now]);
+  return lock === undefined ? { outcome: 'wrong' } : { outcome: 'locked', until: lock };
+}
+
+/** Lifts every lock-out of an agent (`npm run agent -- unlock <agentId>`). Returns how many failures were forgotten. */
+export async function unlockAgent(db: Db, agentId: string): Promise<number> {
+  return db('console_login_failures').where({ agent_id: agentId }).delete();
 }
 
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';

@@ -19,6 +19,7 @@ import { threadByReference } from '../core/threads';
 import { refreshHandoffCardsInBackground } from '../handoff/cards';
 import { handoffPlainText } from '../handoff/render-text';
 import { currentHandoff, transferThread } from '../handoff/transfer';
+import { clientKey } from '../http/client-address';
 import { HttpError } from '../http/errors';
 import { projectPath } from '../project-files';
 import { render } from '../views/templates';
@@ -104,7 +105,7 @@ export function consoleRouter(ctx: HubContext): Router {
     };
     if (!sameSecret(form.csrf, readCookie(req, LOGIN_COOKIE) ?? '')) return again(403, 'Het formulier was verlopen. Probeer het opnieuw.');
     const now = ctx.clock();
-    const result = await checkLogin(ctx.db, { agentId: form.agent, password: form.password, now });
+    const result = await checkLogin(ctx.db, { agentId: form.agent, password: form.password, client: clientKey(req, 'console-login'), now });
     if (result.outcome === 'locked') return again(429, `Te veel mislukte pogingen. Probeer het opnieuw na ${DateTime.fromMillis(result.until, { zone: timezone }).toFormat('HH:mm')} (${LOCKOUT.minutes} minuten).`);
     if (result.outcome === 'wrong' || !ctx.config.agents.some((agent) => agent.id === form.agent)) return again(401, 'Onbekende medewerker of verkeerd wachtwoord.');
     const { token } = await startConsoleSession(ctx.db, { agentId: form.agent, now });

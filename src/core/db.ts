@@ -11,6 +11,7 @@ import * as consoleMigration from '../../migrations/20261125_011_console';
 import * as emailMigration from '../../migrations/20261125_012_email';
 import * as historyIndexesMigration from '../../migrations/20261202_013_history_indexes';
 import * as identityProofMigration from '../../migrations/20261202_014_identity_proof';
+import * as loginFailuresMigration from '../../migrations/20261202_015_login_failures';
 
 export type Db = Knex;
 export type DbOrTrx = Knex | Knex.Transaction;
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125_012_email': emailMigration,
   '20261202_013_history_indexes': historyIndexesMigration,
   '20261202_014_identity_proof': identityProofMigration,
+  '20261202_015_login_failures': loginFailuresMigration,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -20,7 +20,8 @@ const JSON_LIMIT = '100kb';
 export function createApp(ctx: HubContext, channels: { path: string; router: Router }[] = [], health: () => Record<string, unknown> = () => ({})): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Behind a reverse proxy the client's address is the proxy's report of it; otherwise X-Forwarded-* is anyone's word.
+  app.set('trust proxy', ctx.env.TRUST_PROXY);
 
   // Webhook answers and API JSON are never revalidated by their callers: no ETag hashing per response.
   app.set('etag', false);

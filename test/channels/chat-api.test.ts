@@ -108,6 +108,21 @@ describe(`web chat API (${storeName})`, function () {
     expect(limited.json.error.code).to.equal('rate_limited');
   });
 
+  it('behind a reverse proxy (TRUST_PROXY) counts each customer\'s own address, not the proxy\'s; without it a forwarded address counts for nothing', async () => {
+    await t.stop();
+    t = await startHub({ now: TUESDAY_10, env: { TRUST_PROXY: 'loopback' } });
+    const start = (client: string) => t.request('POST', '/chat/sessions', { body: {}, token: null, headers: { 'x-forwarded-for': client } });
+    for (let i = 0; i < 10; i++) expect((await start('203.0.113.9')).status).to.equal(201);
+    expect((await start('203.0.113.9')).status).to.equal(429);
+    expect((await start('198.51.100.7')).status).to.equal(201);
+
+    await t.stop();
+    t = await startHub({ now: TUESDAY_10 });
+    // Anyone can write the header: untrusted, it is no way around the limit.
+    for (let i = 0; i < 10; i++) expect((await start(`203.0.113.${i}`)).status).to.equal(201);
+    expect((await start('198.51.100.7')).status).to.equal(429);
+  });
+
   it('stores a retried message once (same clientMessageId)', async () => {
     const session = await newSession();
     const first = await say(session, 'Dubbel?', { clientMessageId: 'retry-0001' });

@@ -40,7 +40,7 @@ describe(`console login, lock-out, CSRF and roles (${storeName})`, function () {
     expect((await client.get('/console')).status).to.equal(303);
   });
 
-  it('locks an account after five wrong passwords, also against the right one, for fifteen minutes', async () => {
+  it('locks an address out for an agent after five wrong passwords, also against the right one, for fifteen minutes', async () => {
     const client = new ConsoleClient(t);
     for (let i = 0; i < 4; i++) expect((await client.login('anna', `fout-${i}-xxxxxxxx`)).status).to.equal(401);
     const fifth = await client.login('anna', 'fout-5-xxxxxxxx');
@@ -49,6 +49,45 @@ describe(`console login, lock-out, CSRF and roles (${storeName})`, function () {
     expect((await client.login('anna', PASSWORD)).status).to.equal(429);
     t.setNow(TUESDAY_10 + 15 * 60_000 + 1);
     expect((await client.login('anna', PASSWORD)).status).to.equal(303);
+  });
+
+  describe('behind a reverse proxy (TRUST_PROXY)', () => {
+    beforeEach(async () => {
+      await t.stop();
+      t = await startHub({ now: TUESDAY_10, env: { TRUST_PROXY: 'loopback' } });
+      await setPassword(t.hub.ctx.db, { agentId: 'anna', password: PASSWORD, now: TUESDAY_10 });
+    });
+
+    it('a stranger\'s five wrong passwords lock out only the stranger\'s address: anna still logs in from hers', async () => {
+      const stranger = new ConsoleClient(t, { forwardedFor: '203.0.113.9' });
+      for (let i = 0; i < 5; i++) await stranger.login('anna', `raden-${i}-xxxxxxxx`);
+      expect((await stranger.login('anna', PASSWORD)).status).to.equal(429);
+      expect((await new ConsoleClient(t, { forwardedFor: '198.51.100.7' }).login('anna', PASSWORD)).status).to.equal(303);
+      // The proxy's own address is no one client: without the header the socket's address counts.
+      expect((await new ConsoleClient(t).login('anna', PASSWORD)).status).to.equal(303);
+    });
+
+    it('answers an unknown agent exactly as a known one, lock-out included, so ids cannot be probed', async () => {
+      const answers = async (agent: string, client: string) => {
+        const prober = new ConsoleClient(t, { forwardedFor: client });
+        const seen: [number, string][] = [];
+        for (let i = 0; i < 6; i++) {
+          const answer = await prober.login(agent, `raden-${i}-xxxxxxxx`);
+          seen.push([answer.status, /<p class="problem"[^>]*>([^<]*)</.exec(answer.html)?.[1] ?? answer.html.length.toString()]);
+        }
+        return seen;
+      };
+      expect(await answers('nobody', '203.0.113.10')).to.deep.equal(await answers('anna', '203.0.113.11'));
+    });
+
+    it('npm run agent -- unlock lifts the lock-out of every address', async () => {
+      const stranger = new ConsoleClient(t, { forwardedFor: '203.0.113.9' });
+      for (let i = 0; i < 5; i++) await stranger.login('anna', `raden-${i}-xxxxxxxx`);
+      expect((await stranger.login('anna', PASSWORD)).status).to.equal(429);
+      const unlock = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/agent.ts', 'unlock', 'anna'], { cwd: resolve(__dirname, '../..'), env: { ...process.env, DATABASE_URL: t.hub.ctx.env.DATABASE_URL }, encoding: 'utf8' });
+      expect([unlock.status, unlock.stdout.trim()]).to.deep.equal([0, 'anna can log in again from every address (5 failed attempts forgotten).']);
+      expect((await stranger.login('anna', PASSWORD)).status).to.equal(303);
+    });
   });
 
   it('refuses a form without the session\'s CSRF token, and one with another session\'s', async () => {
@@ -120,6 +159,10 @@ describe(`console login, lock-out, CSRF and roles (${storeName})`, function () {
       spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/agent.ts', 'set-password', agent], { cwd: resolve(__dirname, '../..'), input, env: { ...process.env, DATABASE_URL: t.hub.ctx.env.DATABASE_URL }, encoding: 'utf8' });
     const short = run('anna', 'kort\n');
     expect([short.status, short.stderr.trim()]).to.deep.equal([1, 'the password must have at least 10 characters']);
+    for (const guessable of ['aaaaaaaaaa', 'Welkom01!!', 'wachtwoord123', 'klachtenhub2026', 'anna-anna-anna']) {
+      const refused = run('anna', `${guessable}\n`);
+      expect([refused.status, refused.stderr], guessable).to.satisfy(([status, stderr]: [number, string]) => status === 1 && stderr.startsWith('the password is too easy to guess'));
+    }
     expect(run('nobody', 'lang-genoeg-wachtwoord\n').stderr).to.contain('unknown agent "nobody"');
     const set = run('anna', 'nieuw-wachtwoord-anna\n');
     expect([set.status, set.stdout.trim()]).to.deep.equal([0, 'Password set for anna.']);

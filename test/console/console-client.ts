@@ -5,7 +5,11 @@ export class ConsoleClient {
   private readonly cookies = new Map<string, string>();
   csrf = '';
 
-  constructor(private readonly t: TestHub) {}
+  /** `forwardedFor`: the client address a reverse proxy reports (the hub must run with TRUST_PROXY for it to count). */
+  constructor(
+    private readonly t: TestHub,
+    private readonly options: { forwardedFor?: string } = {},
+  ) {}
 
   async get(path: string): Promise<{ status: number; location: string | null; html: string }> {
     return this.send('GET', path);
@@ -26,6 +30,7 @@ export class ConsoleClient {
 
   private async send(method: string, path: string, body?: string): Promise<{ status: number; location: string | null; html: string }> {
     const headers: Record<string, string> = { cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ') };
+    if (this.options.forwardedFor) headers['x-forwarded-for'] = this.options.forwardedFor;
     if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
     const response = await fetch(`${this.t.base}${path}`, { method, headers, body, redirect: 'manual' });
     for (const cookie of response.headers.getSetCookie()) {

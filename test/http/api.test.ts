@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
 import type { InboundContact } from '../../src/core/contact';
 import { luhnCheckDigit } from '../../src/core/reference';
@@ -123,6 +124,38 @@ describe(`HTTP API (${storeName})`, function () {
 
     it('checks the token before reading the body', async () => {
       expectError(await t.request('POST', '/api/merges', { token: null, rawBody: '{not json' }), 401, 'unauthorized');
+    });
+  });
+
+  describe('without API_TOKEN: only local requests', () => {
+    beforeEach(async () => {
+      t = await startHub({ now: TUESDAY_10, env: { TRUST_PROXY: 'loopback' } });
+    });
+
+    /** A raw request, so that Host can be what a rebinding page or a proxy would send. */
+    function get(path: string, headers: Record<string, string>): Promise<number> {
+      return new Promise((resolve, reject) => {
+        const req = httpRequest(`${t.base}${path}`, { headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    }
+
+    it('answers a request from this machine to localhost, in each loopback spelling', async () => {
+      for (const host of ['localhost', `localhost:${t.port}`, `127.0.0.1:${t.port}`, `[::1]:${t.port}`]) expect(await get('/api/threads', { host }), host).to.equal(200);
+    });
+
+    it('refuses a DNS-rebinding page (its own Host) and anything a proxy forwarded, even from loopback (403)', async () => {
+      expect(await get('/api/threads', { host: `evil.example:${t.port}` })).to.equal(403);
+      expect(await get('/api/threads', { host: 'localhost.evil.example' })).to.equal(403);
+      expect(await get('/api/threads', { host: `localhost:${t.port}`, 'x-forwarded-for': '203.0.113.9' })).to.equal(403);
+      expect(await get('/api/threads', { host: `localhost:${t.port}`, 'x-forwarded-for': '127.0.0.1' })).to.equal(403);
+      expect(await get('/api/threads', { host: `localhost:${t.port}`, forwarded: 'for=203.0.113.9' })).to.equal(403);
+      const refused = await t.request('GET', '/api/threads', { headers: { 'x-forwarded-for': '203.0.113.9' } });
+      expectError(refused, 403, 'forbidden');
     });
   });
 

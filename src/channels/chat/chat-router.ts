@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { HubContext } from '../../context';
@@ -6,6 +6,7 @@ import { appendChatEvent, chatEventsAfter, chatMessagesSince, chatSessionByToken
 import type { ClaimedIdentity, InboundContact, IngestResult } from '../../core/contact';
 import { normalizeEmail, normalizePhone } from '../../core/identity';
 import { rateSatisfaction } from '../../core/thread-actions';
+import { clientKey } from '../../http/client-address';
 import { HttpError } from '../../http/errors';
 import { requestCode } from '../../verification/chat-verification';
 import { bookFromChat, offerSlotsInChat } from './callback-offer';
@@ -55,7 +56,8 @@ export function chatApiRouter(ctx: HubContext, streams: ChatStreams, ingest: (co
 
   router.post('/', async (req, res) => {
     const body = sessionBody.parse(req.body ?? {});
-    const clientHash = createHash('sha256').update(`klachtenhub-chat:${req.socket.remoteAddress ?? ''}`).digest('hex');
+    // The real client behind a reverse proxy (TRUST_PROXY), else every customer would share the proxy's limit.
+    const clientHash = clientKey(req, 'chat');
     const now = ctx.clock();
     if ((await chatSessionsStartedSince(ctx.db, clientHash, now - MINUTE)) >= CHAT_LIMITS.sessionsPerClient) throw tooMany(res, 'too many new chats from this address; try again in a minute');
     const { session, token } = await createChatSession(ctx.db, { ...body, email: body.email && normalizeEmail(body.email), phone: body.phone && normalizePhone(body.phone), clientHash, now });
