@@ -56,6 +56,9 @@ export interface InboundContact {
   raw?: unknown;
 }
 
+/** Claims kept from one contact: a mail full of digit runs is no customer giving her number thousands of times. */
+export const MAX_CLAIMS = 10;
+
 /** Attachments above this are kept as name, type and size only, and the customer is told. */
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { enqueueJob, enqueueJobs, type JobSpec } from '../jobs/queue';
 import { isPostgres, isUniqueViolation, type Db, type DbOrTrx } from './db';
-import type { ClaimedIdentity, InboundContact, IngestResult, Language, MatchedBy } from './contact';
+import { MAX_CLAIMS, type ClaimedIdentity, type InboundContact, type IngestResult, type Language, type MatchedBy } from './contact';
 import { normalizeIdentity, type Identity } from './identity';
 import { addProvenAddress, ownerOf, recordClaim } from './proof';
 import { findReference, newReference } from './reference';
@@ -172,9 +172,6 @@ async function ingestInTransaction(trx: Knex.Transaction, deps: IngestDeps, cont
     verified,
   };
 }
-
-/** A mail full of digit runs is no customer giving her number: a few claims are kept, not thousands. */
-const MAX_CLAIMS = 10;
 
 function claimsIn(contact: InboundContact): ClaimedIdentity[] {
   const claims: ClaimedIdentity[] = [];

@@ -70,3 +70,17 @@ export function numberedComplaint(n: number): string {
     '',
   ].join('\r\n');
 }
+
+const CORPUS = join(FIXTURES, 'corpus');
+
+/**
+ * A mail of the regression corpus (test/fixtures/email/corpus, see SOURCES.md there), as a
+ * mailbox holds it: the mbox envelope line ("From sender date") some files start with is not part
+ * of the message, and a delivery into a mailbox drops it.
+ */
+export function corpusMail(path: string): Buffer {
+  const source = readFileSync(join(CORPUS, path));
+  if (!source.subarray(0, 5).equals(Buffer.from('From '))) return source;
+  const lineEnd = source.indexOf(0x0a);
+  return source.subarray(lineEnd + 1);
+}

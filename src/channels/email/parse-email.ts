@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { compile } from 'html-to-text';
-import { findPhoneNumbersInText } from 'libphonenumber-js';
+import { searchPhoneNumbersInText } from 'libphonenumber-js';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import { MAX_ATTACHMENT_BYTES, type ClaimedIdentity, type InboundAttachment, type InboundContact } from '../../core/contact';
+import { MAX_ATTACHMENT_BYTES, MAX_CLAIMS, type ClaimedIdentity, type InboundAttachment, type InboundContact } from '../../core/contact';
 import { automaticKind, rawHeader, type AutomaticKind } from './auto-mail';
 import { forwardedFor, type MailAddress } from './forwarded';
+import { MAIL_LIMITS, storable, storableLabel, storableMessageId } from './mail-limits';
 import { newText } from './quoted-text';
 
 /** The hub's own addresses and domains: for loop guards and for colleagues' forwards. */
@@ -28,7 +29,7 @@ export async function parseEmail(source: Buffer, own: OwnMail, receivedAt: numbe
   const mail = await simpleParser(source, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
   const author = firstAddress(mail.from);
   const automatic = automaticKind(mail, author?.address, own.addresses);
-  const messageId = mail.messageId ? angle(mail.messageId) : undefined;
+  const messageId = mail.messageId ? storableMessageId(angle(mail.messageId)) : undefined;
 
   if (automatic === 'own-address') return { kind: 'ignored', reason: 'own-address', messageId };
   if (automatic === 'bounce') return { kind: 'bounce', bouncedMessageIds: bouncedMessageIds(mail), status: dsnStatus(mail), at: receivedAt };
@@ -37,12 +38,12 @@ export async function parseEmail(source: Buffer, own: OwnMail, receivedAt: numbe
   const sender = replyTo ?? author;
   if (!sender) return { kind: 'ignored', reason: 'no-sender', messageId };
 
-  const subject = mail.subject ?? '';
-  const text = (mail.text || (typeof mail.html === 'string' ? htmlAsText(mail.html) : '')).trim();
+  const subject = storable(mail.subject ?? '', MAIL_LIMITS.labelChars);
+  const text = storable(mailText(mail), MAIL_LIMITS.rawTextChars);
   const onBehalfOf = forwardedFor({ subject, text, sender: sender.address, ownDomains: own.domains });
   const customer = onBehalfOf ?? sender;
-  const attachments = (mail.attachments ?? []).map(toAttachment);
-  const body = onBehalfOf ? text : newText(text);
+  const attachments = (mail.attachments ?? []).map((attachment, index) => toAttachment(attachment, index < MAIL_LIMITS.attachments));
+  const body = storable(onBehalfOf ? text : newText(text), MAIL_LIMITS.bodyChars);
 
   return {
     kind: 'contact',
@@ -51,7 +52,7 @@ export async function parseEmail(source: Buffer, own: OwnMail, receivedAt: numbe
       providerId: providerId(mail, text),
       from: { kind: 'email', value: customer.address },
       unprovenBecause: unprovenSender({ mail, author, replyTo, onBehalfOf }),
-      name: customer.name,
+      name: customer.name === undefined ? undefined : storableLabel(customer.name),
       // "Bel me op 06 12345678": a claim the agent sees as a possible number, never proof. Only from
       // what she wrote now: quoted history holds our own numbers, a forward the colleague's.
       claimedIdentities: onBehalfOf ? [] : phonesIn(body),
@@ -64,7 +65,7 @@ export async function parseEmail(source: Buffer, own: OwnMail, receivedAt: numbe
       automatic: automaticReason(automatic),
       at: receivedAt,
       raw: {
-        headers: mail.headerLines.map((header) => header.line),
+        headers: keptHeaders(mail),
         text,
         ...(onBehalfOf ? { forwardedBy: sender.address } : {}),
         ...(mail.html && !mail.text ? { htmlOnly: true } : {}),
@@ -86,6 +87,24 @@ const htmlAsText = compile({
   ],
 });
 
+/** The text part, or the HTML part as text; a huge HTML part is cut before it is converted. */
+function mailText(mail: ParsedMail): string {
+  if (mail.text) return mail.text.trim();
+  return typeof mail.html === 'string' ? htmlAsText(mail.html.slice(0, MAIL_LIMITS.htmlChars)).trim() : '';
+}
+
+/** The header lines as received, up to MAIL_LIMITS.headerChars (a 200 KB header block is a spammer's, not a customer's). */
+function keptHeaders(mail: ParsedMail): string[] {
+  const kept: string[] = [];
+  let chars = 0;
+  for (const header of mail.headerLines) {
+    chars += header.line.length;
+    if (chars > MAIL_LIMITS.headerChars) break;
+    kept.push(storable(header.line, MAIL_LIMITS.headerChars));
+  }
+  return kept;
+}
+
 function automaticReason(kind: AutomaticKind | undefined): string | undefined {
   return kind === 'auto-reply' || kind === 'mailing-list' || kind === 'bulk' ? kind : undefined;
 }
@@ -101,25 +120,33 @@ function providerId(mail: ParsedMail, text: string): string {
     .update([mail.messageId ?? '', mail.date?.toISOString() ?? '', mail.from?.text ?? '', mail.subject ?? '', text].join('\n'))
     .digest('base64url')
     .slice(0, 22);
-  return `${mail.messageId ? angle(mail.messageId) : '<none>'}#${hash}`;
+  return `${mail.messageId ? storableMessageId(angle(mail.messageId)) : '<none>'}#${hash}`;
 }
 
-function toAttachment(attachment: ParsedMail['attachments'][number]): InboundAttachment {
+/** `keep`: whether its content may be stored (one of the first MAIL_LIMITS.attachments, within the size limit). */
+function toAttachment(attachment: ParsedMail['attachments'][number], keep: boolean): InboundAttachment {
   const size = attachment.size ?? attachment.content.length;
   return {
-    filename: attachment.filename ?? 'attachment',
-    contentType: attachment.contentType,
+    filename: storableLabel(attachment.filename ?? 'attachment'),
+    contentType: storableLabel(attachment.contentType),
     size,
-    ...(size <= MAX_ATTACHMENT_BYTES ? { content: attachment.content } : {}),
+    ...(keep && size <= MAX_ATTACHMENT_BYTES ? { content: attachment.content } : {}),
   };
 }
 
 /** A phone number has at least nine digits; most mails have no such run, and scanning costs ~60 µs. */
 const DIGIT_RUN = /\d(?:[\s().-]*\d){8}/;
 
+/** At most MAX_CLAIMS numbers from the start of her text: a list digest full of digits is not her giving her number. */
 function phonesIn(text: string): ClaimedIdentity[] {
-  if (!DIGIT_RUN.test(text)) return [];
-  return findPhoneNumbersInText(text, 'NL').map((found) => ({ kind: 'phone', value: found.number.number, via: 'email-text' }));
+  const start = text.slice(0, MAIL_LIMITS.phoneScanChars);
+  if (!DIGIT_RUN.test(start)) return [];
+  const phones: ClaimedIdentity[] = [];
+  for (const found of searchPhoneNumbersInText(start, 'NL')) {
+    if (phones.length === MAX_CLAIMS) break;
+    phones.push({ kind: 'phone', value: found.number.number, via: 'email-text' });
+  }
+  return phones;
 }
 
 /**
@@ -134,12 +161,20 @@ function unprovenSender(args: { mail: ParsedMail; author: MailAddress | undefine
   return undefined;
 }
 
-/** In-Reply-To first, then References (which mailparser gives as a string or an array). */
+/**
+ * In-Reply-To first, then References (which mailparser gives as a string or an array), oldest
+ * first. A chain of thousands is cut to the first (the conversation's start) and the newest.
+ */
 function replyChain(mail: ParsedMail): string[] {
-  const references = typeof mail.references === 'string' ? mail.references.split(/\s+/) : (mail.references ?? []);
-  const inReplyTo = mail.inReplyTo ? mail.inReplyTo.split(/\s+/) : [];
-  return [...new Set([...inReplyTo, ...references].filter(Boolean).map(angle))];
+  const references = (typeof mail.references === 'string' ? mail.references.split(/\s+/) : (mail.references ?? [])).filter(Boolean);
+  const inReplyTo = (mail.inReplyTo ?? '').split(/\s+/).filter(Boolean).slice(0, MAX_IN_REPLY_TO);
+  const room = MAIL_LIMITS.replyChain - inReplyTo.length;
+  const kept = references.length <= room ? references : [references[0] as string, ...references.slice(-(room - 1))];
+  return [...new Set([...inReplyTo, ...kept].map((id) => storableMessageId(angle(id))))];
 }
+
+/** In-Reply-To names the one message answered; a few more is a client's oddity, hundreds an attack. */
+const MAX_IN_REPLY_TO = 10;
 
 function angle(id: string): string {
   const trimmed = id.trim();
