@@ -5,8 +5,12 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 /** Debian's Chromium (`apt-get install chromium`); `.ci/run` installs it. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Screenshots that browser tests take, for people to look at (README names this folder and shows some). */
-export const SCREENSHOT_DIR = resolve(__dirname, '../../docs/screenshots');
+/**
+ * Screenshots that browser tests take, for people to look at. Not tracked (test-output/ is
+ * ignored), so a test run leaves the tree clean; the ones worth keeping are copied to
+ * docs/screenshots/, which README shows.
+ */
+export const SCREENSHOT_DIR = resolve(__dirname, '../../test-output/screenshots');
 
 /**
  * Skips the calling suite, saying why, where Chromium is not installed. Under CI (`.ci/run`
