@@ -203,6 +203,28 @@ describe(`chat proves a typed address with a one-time code (${storeName})`, func
     });
   });
 
+  describe('as an attacker who types Alice\'s reference', () => {
+    it('reaches her thread unverified, but the chat sees no reference, books nothing, and gets no reply meant for her', async () => {
+      const hers = await aliceMailed();
+      const attacker = await newSession({ name: 'Alice' });
+      const said = await say(attacker, `Over ${hers}: wat is mijn adres ook alweer?`);
+      expect(said.status, said.text).to.equal(201);
+      expect(said.json.reference).to.equal(null);
+      const contacts = (await dossier(hers)).contacts.filter((contact: { direction: string }) => contact.direction === 'inbound');
+      expect(contacts.map((contact: { channel: string; verified: boolean }) => [contact.channel, contact.verified])).to.deep.equal([
+        ['email', true],
+        ['chat', false],
+      ]);
+      // The chat is tied to no thread of hers: no callback times, no booking on her complaint.
+      const offer = await t.request('POST', `/chat/sessions/${attacker.sessionId}/callback-offer`, { token: attacker.token });
+      expect(offer.status).to.equal(409);
+      const reply = await t.request('POST', `/api/threads/${hers}/replies`, { body: { agent: 'anna', text: 'Uw adres is Dorpsstraat 1.' } });
+      expect(reply.json).to.deep.equal({ reply: { channel: 'email', to: ALICE } });
+      const replyInChat = await t.request('POST', `/api/threads/${hers}/replies`, { body: { agent: 'anna', text: 'Uw adres is Dorpsstraat 1.', channel: 'chat' } });
+      expect(replyInChat.status).to.equal(422);
+    });
+  });
+
   describe('as the customer herself', () => {
     it('proves her email with the code from her mail: her chat joins her open thread and shows its reference, and an agent reply without channel reaches the chat', async () => {
       const hers = await aliceMailed();

@@ -140,6 +140,12 @@ describe(`proof before trust, by mail and SMS through real servers (${storeName}
     const threads = await db()('threads').orderBy('id').select('reference', 'customer_id');
     expect(threads).to.have.length(2);
     expect(threads[1]?.customer_id).to.not.equal(threads[0]?.customer_id);
+
+    // Her thread resolved: the satisfaction question is hers too.
+    const resolved = await t.request('POST', `/api/threads/${reference}/resolve`, { body: { agent: 'anna', resolution: 'Nieuwe lamp verstuurd' } });
+    expect(resolved.json.satisfactionQuestion).to.deep.equal({ channel: 'email', to: ELS });
+    await eventually(async () => mailTo(ELS).length >= 4, 'the satisfaction question');
+    expect(mailTo(MALLORY)).to.have.length(1);
   });
 
   it('a phone number in a mail is a claim: its owner\'s first SMS opens her own thread, and the mail\'s sender gets no SMS', async () => {
