@@ -17,6 +17,12 @@ export const DONE_JOBS_KEPT_MS = 30 * 86_400_000;
 const BATCH = 5_000;
 const BATCHES_PER_RUN = 4;
 const BACKLOG_PAUSE_MS = 60_000;
+/**
+ * One-time codes and failed console logins count only for an hour (the code limits) or 15
+ * minutes (the lock-out); a day later nothing reads them. Without this, guessing with made-up
+ * agent ids would grow the table for ever.
+ */
+const COUNTED_ATTEMPTS_KEPT_MS = 86_400_000;
 /** At night by the business calendar, when a run in the way of a webhook is least likely. */
 const NIGHTLY = { hour: 3, minute: 30 };
 
@@ -50,14 +56,21 @@ export function jobsPurgeJob(ctx: Pick<HubContext, 'config' | 'clock' | 'logger'
       backlog = n === BATCH;
       if (!backlog) break;
     }
+    const attempts = await deleteCountedAttemptsBefore(trx, now - COUNTED_ATTEMPTS_KEPT_MS);
     if (backlog) {
       const at = now + BACKLOG_PAUSE_MS;
       await enqueuePurge(trx, { runAt: at, key: new Date(at).toISOString(), now });
     } else {
       await scheduleJobsPurge(trx, { timezone: ctx.config.timezone, now });
     }
-    ctx.logger.info({ deleted, backlog }, 'done jobs purged');
+    ctx.logger.info({ deleted, backlog, attempts }, 'done jobs purged');
   };
+}
+
+async function deleteCountedAttemptsBefore(db: DbOrTrx, cutoff: number): Promise<number> {
+  const codes = await db('verification_codes').where('created_at', '<', cutoff).delete();
+  const logins = await db('console_login_failures').where('at', '<', cutoff).delete();
+  return codes + logins;
 }
 
 /** A job is claimed only once its run_at has come, so run_at <= finished_at: the (state, run_at) index finds them. */

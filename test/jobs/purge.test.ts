@@ -58,6 +58,23 @@ describe(`jobs: the nightly purge of done jobs (${storeName})`, () => {
     ]);
   });
 
+  it('also forgets one-time codes and failed console logins older than a day, which no limit counts any more', async () => {
+    const db = t.hub.ctx.db;
+    const session = { id: '00000000-0000-4000-8000-000000000001', token_hash: 'x'.repeat(64), language: 'nl', client_hash: 'c'.repeat(64), created_at: TUESDAY_10 - 2 * DAY };
+    await db('chat_sessions').insert(session);
+    const code = (createdAt: number) => ({ session_id: session.id, kind: 'email', value: 'a@example.nl', code_hash: 'h'.repeat(64), created_at: createdAt, expires_at: createdAt + 15 * 60_000 });
+    await db('verification_codes').insert([code(WEDNESDAY_0330 - 2 * DAY), code(WEDNESDAY_0330 - 3_600_000)]);
+    await db('console_login_failures').insert([
+      { agent_id: 'made-up-1', client: 'c'.repeat(64), at: WEDNESDAY_0330 - 2 * DAY },
+      { agent_id: 'anna', client: 'c'.repeat(64), at: WEDNESDAY_0330 - 60_000 },
+    ]);
+    await scheduleJobsPurge(db, { timezone: t.hub.ctx.config.timezone, now: TUESDAY_10 });
+    t.setNow(WEDNESDAY_0330);
+    await t.hub.worker.runDue();
+    expect(await db('verification_codes').pluck('created_at')).to.deep.equal([WEDNESDAY_0330 - 3_600_000]);
+    expect(await db('console_login_failures').pluck('agent_id')).to.deep.equal(['anna']);
+  });
+
   it('is scheduled by a hub that runs jobs, when it starts listening', async () => {
     const running = await startHub({ now: TUESDAY_10, runJobs: true });
     try {
