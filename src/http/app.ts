@@ -9,6 +9,8 @@ import { mergesRouter } from './api/merges';
 import { outboxRouter } from './api/outbox';
 import { threadsRouter } from './api/threads';
 import { errorHandler, notFound } from './errors';
+import { pageLanguage } from './page-language';
+import { render } from '../views/templates';
 
 /** JSON bodies are small: a complaint text, an advice. Larger is a mistake or an attack. */
 const JSON_LIMIT = '100kb';
@@ -42,6 +44,12 @@ export function createApp(ctx: HubContext, channels: { path: string; router: Rou
   // Browsers ask for it on every page (chat, console); there is none, and a 404 would clutter their consoles.
   app.get('/favicon.ico', (_req, res) => {
     res.status(204).set('cache-control', 'public, max-age=86400').end();
+  });
+  // A person who opens the hub's address finds the chat and the console, not a JSON 404.
+  app.get('/', (req, res) => {
+    res
+      .set({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'" })
+      .send(render('home/page', { language: pageLanguage(req), format: 'html' }, {}));
   });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', ...health() });

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { HubContext } from '../../context';
 import type { Channel, InboundContact, IngestResult, Language } from '../../core/contact';
 import type { ChannelSender } from '../../core/outbound';
+import { pageLanguage } from '../../http/page-language';
 import { projectPath } from '../../project-files';
 import { render } from '../../views/templates';
 import { ChatSender } from './chat-sender';
@@ -43,12 +44,6 @@ export function chatRouter(ctx: HubContext, streams: ChatStreams, ingest: (conta
     });
   }
   return router;
-}
-
-/** `?lang=en`, else the browser's preference, else Dutch. */
-function pageLanguage(req: Request): Language {
-  if (req.query.lang === 'en' || req.query.lang === 'nl') return req.query.lang;
-  return req.acceptsLanguages('nl', 'en') === 'en' ? 'en' : 'nl';
 }
 
 /** Chat needs no provider: messages to a chat session always go to its stream. */
