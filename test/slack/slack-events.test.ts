@@ -63,7 +63,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       expect(response.text).to.contain('c-3po');
     });
 
-    it('refuses a wrong signature, a missing signature and a request signed six minutes ago with 401', async () => {
+    it('refuses a wrong signature, a missing signature and a request signed six minutes ago or ahead with 401', async () => {
       const body = JSON.stringify({ type: 'url_verification', token: 'legacy', challenge: 'c-3po' });
       const wrong = await post(body, slackHeaders(body, { contentType: 'application/json', secret: 'not-the-secret' }));
       expect(wrong.status).to.equal(401);
@@ -71,6 +71,11 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       expect(missing.status).to.equal(401);
       const stale = await post(body, slackHeaders(body, { contentType: 'application/json', ageSeconds: 6 * 60 }));
       expect(stale.status).to.equal(401);
+      // Correctly signed, but for six minutes from now: replayable for longer than Slack allows.
+      const future = await post(body, slackHeaders(body, { contentType: 'application/json', ageSeconds: -6 * 60 }));
+      expect(future.status).to.equal(401);
+      const slightlyAhead = await post(body, slackHeaders(body, { contentType: 'application/json', ageSeconds: -30 }));
+      expect(slightlyAhead.status).to.equal(200);
       const tampered = slackHeaders(body, { contentType: 'application/json' });
       const other = await post(body.replace('c-3po', 'r2-d2'), tampered);
       expect(other.status).to.equal(401);
@@ -271,7 +276,7 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       expect(response.json.errors[SLOT_INPUT.block]).to.contain('niet meer open');
     });
 
-    it('/klacht KL-… answers with an ephemeral dossier summary', async () => {
+    it('/klacht KL-… answers an agent with an ephemeral dossier summary, and a non-agent with nothing of it', async () => {
       const { reference } = await transferredThread();
       const body = form({
         token: 'legacy',
@@ -296,6 +301,14 @@ describe(`Slack: POST /slack/events (${storeName})`, function () {
       const unknown = form({ command: '/klacht', text: 'KL-00000000', user_id: 'U0BRAM', team_id: 'T0HUB', channel_id: 'C0SERVICE', response_url: 'https://hooks.slack.invalid/x', trigger_id: 't' });
       const missing = await post(unknown, slackHeaders(unknown, { contentType: 'application/x-www-form-urlencoded' }));
       expect(missing.json).to.deep.include({ response_type: 'ephemeral', text: 'Geen klacht met referentie KL-00000000.' });
+
+      // A workspace member who is no configured agent learns nothing of the complaint.
+      const outsider = form({ command: '/klacht', text: reference, user_id: 'U0STRANGER', team_id: 'T0HUB', channel_id: 'C0SERVICE', response_url: 'https://hooks.slack.invalid/x', trigger_id: 't' });
+      const refused = await post(outsider, slackHeaders(outsider, { contentType: 'application/x-www-form-urlencoded' }));
+      expect(refused.status).to.equal(200);
+      expect(refused.json.response_type).to.equal('ephemeral');
+      expect(refused.json.text).to.contain('niet gekoppeld aan een Klachtenhub-agent').and.contain('not linked to a Klachtenhub agent');
+      expect(JSON.stringify(refused.json)).to.not.contain('Els Jansen').and.not.contain(reference);
     });
   });
 

@@ -1,5 +1,5 @@
 import { App, ExpressReceiver, LogLevel, webApi, type BlockAction, type ButtonAction, type Logger as BoltLogger } from '@slack/bolt';
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../../config/hub-config';
 import type { HubContext } from '../../context';
@@ -52,7 +52,29 @@ export function slackRouter(ctx: HubContext): Router {
   app.error(async (error) => {
     ctx.logger.error({ err: error }, 'Slack request failed');
   });
-  return receiver.router as Router;
+  const router = Router();
+  router.post('/events', refuseFutureTimestamps(() => Date.now()));
+  router.use(receiver.router as Router);
+  return router;
+}
+
+/** Slack's rule for its signed requests: more than five minutes away from our clock, either way, is refused. */
+const SLACK_TIMESTAMP_WINDOW_S = 5 * 60;
+
+/**
+ * Bolt refuses a request signed over five minutes ago, but takes one signed in the future, which a
+ * captured request could then be replayed with for longer. The wall clock, as Bolt's check uses:
+ * the timestamp is Slack's, compared with real time, not the hub's business clock.
+ */
+function refuseFutureTimestamps(wallClock: () => number): RequestHandler {
+  return (req, res, next) => {
+    const timestamp = Number(req.get('x-slack-request-timestamp'));
+    if (Number.isFinite(timestamp) && timestamp - wallClock() / 1000 > SLACK_TIMESTAMP_WINDOW_S) {
+      res.status(401).json({ error: { code: 'unauthorized', message: 'the Slack request timestamp is in the future' } });
+      return;
+    }
+    next();
+  };
 }
 
 function registerHandlers(app: App, ctx: HubContext): void {
@@ -219,10 +241,16 @@ function registerHandlers(app: App, ctx: HubContext): void {
     });
   }
 
-  // "/klacht KL-12345674": the dossier summary, visible only to whoever asked. The answer travels in
+  // "/klacht KL-12345674": the dossier summary, visible only to the agent who asked. The answer travels in
   // the acknowledgement itself (one quick read), so it needs neither a token nor response_url.
+  // Agents only: a dossier is not for every member of the workspace.
   app.command('/klacht', async ({ command, ack }) => {
-    const language = agentOf(command.user_id)?.language ?? 'nl';
+    const asker = agentOf(command.user_id);
+    if (!asker) {
+      await ack({ response_type: 'ephemeral', text: `${notLinked('nl')}\n${notLinked('en')}` });
+      return;
+    }
+    const language = asker.language ?? 'nl';
     const reference = command.text.trim().split(/\s+/)[0] ?? '';
     if (!reference) {
       await ack({ response_type: 'ephemeral', text: language === 'en' ? 'Usage: /klacht KL-12345678' : 'Gebruik: /klacht KL-12345678' });
