@@ -49,7 +49,10 @@ async function runChatBenchmark({ log }: BenchContext): Promise<BenchmarkOutcome
     log(`  no streams open: ${fixed(quiet.perSecond, 0)} messages/s`);
 
     const before = await memory(hub.base);
-    for (const credential of credentials) streams.push(await openSse(`${hub.base}/chat/sessions/${credential.sessionId}/events`, { authorization: `Bearer ${credential.token}` }));
+    // Each stream a customer of her own: the hub caps streams per client address (STREAM_LIMITS).
+    for (const [i, credential] of credentials.entries()) {
+      streams.push(await openSse(`${hub.base}/chat/sessions/${credential.sessionId}/events`, { authorization: `Bearer ${credential.token}`, 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` }));
+    }
     await Promise.all(streams.map((stream) => stream.waitFor(1)));
     await sleep(1_000);
     const after = await memory(hub.base);
@@ -141,7 +144,8 @@ async function memory(base: string): Promise<{ heap: number; rss: number }> {
 async function startHubProcess(databaseUrl: string): Promise<{ base: string; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'info', CALLBACK_LINK_SECRET: 'bench' },
+    // Behind a (pretend) proxy on loopback, so each stream counts as its own client.
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'info', CALLBACK_LINK_SECRET: 'bench', TRUST_PROXY: 'loopback' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const port = await new Promise<number>((resolvePort, reject) => {

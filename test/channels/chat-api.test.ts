@@ -123,6 +123,41 @@ describe(`web chat API (${storeName})`, function () {
     expect((await start('198.51.100.7')).status).to.equal(429);
   });
 
+  it('caps open event streams per chat and per client address (429), and frees a place when a stream closes', async () => {
+    await t.stop();
+    t = await startHub({ now: TUESDAY_10, env: { TRUST_PROXY: 'loopback' } });
+    const eventsOf = (session: { sessionId: string; token: string }, client: string) =>
+      fetch(`${t.base}/chat/sessions/${session.sessionId}/events`, { headers: { authorization: `Bearer ${session.token}`, 'x-forwarded-for': client } });
+    const tabs = await newSession();
+    const first = [];
+    for (let i = 0; i < 3; i++) first.push(await stream(tabs, { 'x-forwarded-for': '203.0.113.9' }));
+    const fourth = await eventsOf(tabs, '203.0.113.9');
+    expect(fourth.status).to.equal(429);
+    expect(((await fourth.json()) as { error: { code: string } }).error.code).to.equal('rate_limited');
+    first[0]?.close();
+    // The server notices the closed stream on its own time.
+    for (let tries = 0; ; tries++) {
+      const again = await eventsOf(tabs, '203.0.113.9');
+      if (again.status === 200) {
+        await again.body?.cancel();
+        break;
+      }
+      expect(tries).to.be.below(50);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    // 20 streams from one address across chats; the 21st from it is refused, another address is not.
+    const office = [];
+    for (let i = 0; i < 7; i++) office.push(await newSession());
+    let opened = 0;
+    for (const session of office) for (let tab = 0; tab < 3 && opened < 20; tab++, opened++) await stream(session, { 'x-forwarded-for': '198.51.100.7' });
+    const crowded = await eventsOf(office[6] as { sessionId: string; token: string }, '198.51.100.7');
+    expect(crowded.status).to.equal(429);
+    const elsewhere = await eventsOf(office[6] as { sessionId: string; token: string }, '192.0.2.1');
+    expect(elsewhere.status).to.equal(200);
+    await elsewhere.body?.cancel();
+  });
+
   it('stores a retried message once (same clientMessageId)', async () => {
     const session = await newSession();
     const first = await say(session, 'Dubbel?', { clientMessageId: 'retry-0001' });

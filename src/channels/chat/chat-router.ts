@@ -97,6 +97,12 @@ export function chatApiRouter(ctx: HubContext, streams: ChatStreams, ingest: (co
 
   router.get('/:id/events', authorised, async (req: ChatRequest, res) => {
     const session = req.chatSession as ChatSession;
+    const place = streams.admit(session.id, clientKey(req, 'chat-stream'));
+    if (place.outcome === 'refused') {
+      throw tooMany(res, place.limit === 'session' ? 'this chat already has the most open streams; close another tab first' : 'too many open chats from this address; close some first');
+    }
+    // Released however the response ends, also when the replay below fails.
+    res.on('close', place.release);
     const resumeFrom = lastEventId.parse(req.get('last-event-id') ?? req.query.lastEventId ?? 0);
     res.status(200).set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' });
     res.flushHeaders();

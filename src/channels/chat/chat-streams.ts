@@ -4,6 +4,12 @@ import type { Db } from '../../core/db';
 
 /** How often open streams look in the store for news: a reply shows within a quarter second. */
 const POLL_MS = 250;
+/**
+ * Open streams one process holds for one chat (a customer with a few tabs) and for one client
+ * address (a household, an office behind one address): each holds a connection and a place in
+ * every poll, so a script opening thousands must not be able to.
+ */
+export const STREAM_LIMITS = { perSession: 3, perClient: 20 } as const;
 
 interface OpenStream {
   sessionId: string;
@@ -19,6 +25,7 @@ interface OpenStream {
  */
 export class ChatStreams {
   private readonly streams = new Set<OpenStream>();
+  private readonly admitted = { session: new Map<string, number>(), client: new Map<string, number>() };
   private timer?: NodeJS.Timeout;
   private polling = false;
 
@@ -26,6 +33,32 @@ export class ChatStreams {
 
   get size(): number {
     return this.streams.size;
+  }
+
+  /**
+   * Takes a place for a stream of this session from this client, before anything is written, or
+   * says which limit it would pass. The place is held until `release` (when the response closes).
+   */
+  admit(sessionId: string, client: string): { outcome: 'admitted'; release: () => void } | { outcome: 'refused'; limit: 'session' | 'client' } {
+    if ((this.admitted.session.get(sessionId) ?? 0) >= STREAM_LIMITS.perSession) return { outcome: 'refused', limit: 'session' };
+    if ((this.admitted.client.get(client) ?? 0) >= STREAM_LIMITS.perClient) return { outcome: 'refused', limit: 'client' };
+    const change = (counts: Map<string, number>, key: string, by: number) => {
+      const count = (counts.get(key) ?? 0) + by;
+      if (count === 0) counts.delete(key);
+      else counts.set(key, count);
+    };
+    change(this.admitted.session, sessionId, 1);
+    change(this.admitted.client, client, 1);
+    let released = false;
+    return {
+      outcome: 'admitted',
+      release: () => {
+        if (released) return;
+        released = true;
+        change(this.admitted.session, sessionId, -1);
+        change(this.admitted.client, client, -1);
+      },
+    };
   }
 
   /** Registers a stream that has already been sent everything up to `lastSeq`; returns its closer. */
