@@ -39,6 +39,8 @@ const envSchema = z.object({
   /** TLS from the first byte (port 993), the default; "false" for a plain connection (a local test server). */
   IMAP_TLS: z.preprocess(unsetWhenEmpty, z.enum(['true', 'false']).default('true')).transform((value) => value === 'true'),
   IMAP_MAILBOX: z.preprocess(unsetWhenEmpty, z.string().min(1).default('INBOX')),
+  /** Where mail the hub cannot store is moved for a person to look at; "/" between levels. */
+  IMAP_QUARANTINE_MAILBOX: z.preprocess(unsetWhenEmpty, z.string().min(1).default('Klachtenhub/Quarantaine')),
   /** nodemailer connection URL, e.g. smtps://user:pass@smtp.example.nl:465; without it email goes to the outbox. */
   SMTP_URL: optional,
   /** Sender of every email, e.g. "Klantenservice <klachten@example.nl>"; required with SMTP_URL. */

@@ -99,7 +99,7 @@ export async function dossierTimeline(db: DbOrTrx, args: { threadId: number; wor
       delivery: contact.delivery_status ? `${contact.delivery_status}${contact.delivery_error_code ? ` (${contact.delivery_error_code})` : ''}` : null,
       attachments: attachments
         .filter((attachment) => attachment.contact_id === contact.id)
-        .map((attachment) => ({ filename: attachment.filename, size: size(Number(attachment.size)), kept: Boolean(attachment.kept) })),
+        .map((attachment) => ({ filename: attachment.filename, size: fileSize(Number(attachment.size)), kept: Boolean(attachment.kept) })),
       direction: contact.direction,
     })),
     ...advice.map((entry) => ({ at: Number(entry.at), channel: null, label: `Advies van ${entry.agent}`, text: entry.text, sender: null, details: [], delivery: null, attachments: [], direction: 'event' as const })),
@@ -134,6 +134,7 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-function size(bytes: number): string {
+/** "1.5 MB", "12 KB": sizes as an agent reads them. */
+export function fileSize(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
 }

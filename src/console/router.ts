@@ -12,6 +12,7 @@ import { getDossier } from '../core/dossier';
 import { DomainError } from '../core/errors';
 import { customerChatSession } from '../core/chat';
 import { undoMerge } from '../core/merge';
+import { recentQuarantine, type QuarantineReason } from '../core/mail-quarantine';
 import { recentOutbox } from '../core/outbox';
 import { confirmAddress, rejectClaim } from '../core/proof';
 import { addAdvice, resolveThread, sendReply } from '../core/thread-actions';
@@ -26,7 +27,7 @@ import { render } from '../views/templates';
 import { addressPanel, type AddressWords } from './address-words';
 import { LOGIN_COOKIE, SESSION_COOKIE, cookieOptions, newSecret, readCookie, requireCsrf, requireLead, requireLogin, sameSecret, type ConsoleRequest, type ConsoleUser } from './auth';
 import { LOCKOUT, checkLogin } from './credentials';
-import { dossierTimeline } from './dossier-view';
+import { dossierTimeline, fileSize } from './dossier-view';
 import { INBOX_PAGE_SIZE, inboxPage, type PromiseKind } from './inbox';
 import { SESSION_HOURS, endConsoleSession, startConsoleSession } from './sessions';
 import { teamCharts, teamStats } from './team-stats';
@@ -258,6 +259,25 @@ export function consoleRouter(ctx: HubContext): Router {
     page(res, 'outbox', { ...chrome(req.user as ConsoleUser), messages: messages.map((message) => ({ ...message, when: when(Date.parse(message.at)), subject: message.subject ?? '', reference: message.reference ?? '' })) });
   });
 
+  // Mail the hub set aside so the mail behind it keeps flowing: where it is, and why.
+  router.get('/quarantine', async (req: ConsoleRequest, res) => {
+    const mails = await recentQuarantine(ctx.db, { limit: 200 });
+    page(res, 'quarantine', {
+      ...chrome(req.user as ConsoleUser),
+      mailbox: ctx.env.IMAP_MAILBOX,
+      quarantineMailbox: ctx.env.IMAP_QUARANTINE_MAILBOX,
+      mails: mails.map((mail) => ({
+        when: when(mail.at),
+        sender: mail.sender ?? '(geen afzender)',
+        subject: mail.subject ?? '(geen onderwerp)',
+        messageId: mail.messageId ?? '',
+        why: QUARANTINE_WORD[mail.reason](mail.attempts),
+        error: mail.error,
+        size: fileSize(mail.size),
+      })),
+    });
+  });
+
   router.get('/team', requireLead, async (req: ConsoleRequest, res) => {
     const now = ctx.clock();
     const team = typeof req.query.team === 'string' && ctx.config.teams.some((candidate) => candidate.id === req.query.team) ? req.query.team : undefined;
@@ -273,6 +293,11 @@ export function consoleRouter(ctx: HubContext): Router {
   router.use(consoleErrorPage(page));
   return router;
 }
+
+const QUARANTINE_WORD: Record<QuarantineReason, (attempts: number) => string> = {
+  unreadable: () => 'Onleesbaar: de hub kan dit bericht niet ontleden.',
+  'not-stored': (attempts) => `Niet opgeslagen na ${attempts} pogingen.`,
+};
 
 const DONE_WORD: Record<string, string> = {
   reply: 'Uw antwoord is verstuurd.',

@@ -12,6 +12,7 @@ import * as emailMigration from '../../migrations/20261125_012_email';
 import * as historyIndexesMigration from '../../migrations/20261202_013_history_indexes';
 import * as identityProofMigration from '../../migrations/20261202_014_identity_proof';
 import * as loginFailuresMigration from '../../migrations/20261202_015_login_failures';
+import * as mailQuarantineMigration from '../../migrations/20261202_016_mail_quarantine';
 
 export type Db = Knex;
 export type DbOrTrx = Knex | Knex.Transaction;
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261202_013_history_indexes': historyIndexesMigration,
   '20261202_014_identity_proof': identityProofMigration,
   '20261202_015_login_failures': loginFailuresMigration,
+  '20261202_016_mail_quarantine': mailQuarantineMigration,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
@@ -66,7 +68,7 @@ export function openDb({ url, schema }: OpenDbOptions): Db {
       pool: { min: 0, max: 10 },
     });
   }
-  const filename = resolve(url.replace(/^sqlite:(\/\/)?/, ''));
+  const filename = sqliteFile(url);
   mkdirSync(dirname(filename), { recursive: true });
   return knexFactory({
     // better-sqlite3 runs each statement synchronously on the main thread (microseconds). The
@@ -92,6 +94,11 @@ export function openDb({ url, schema }: OpenDbOptions): Db {
       },
     },
   });
+}
+
+/** The file a `sqlite:` URL (or a bare path) names, absolute. */
+export function sqliteFile(url: string): string {
+  return resolve(url.replace(/^sqlite:(\/\/)?/, ''));
 }
 
 interface SqliteConnection {
@@ -135,4 +142,23 @@ export function isUniqueViolation(error: unknown): boolean {
   const err = error as { code?: string; errno?: number; message?: string };
   // PostgreSQL's unique_violation; better-sqlite3 reports SQLite's extended result code.
   return err.code === '23505' || err.code === 'SQLITE_CONSTRAINT_UNIQUE' || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * Codes that say the store cannot be reached or cannot write at all, whatever was being written:
+ * a connection refused or dropped, PostgreSQL shutting down or out of connections, SQLite busy,
+ * locked, read-only, out of disk or failing I/O (extended codes such as SQLITE_IOERR_WRITE too).
+ */
+const UNAVAILABLE_CODES = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '08', '53', '57P', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_READONLY', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_NOMEM'];
+
+/**
+ * Whether an error is the store's rather than the data's. A constraint, a value a column refuses,
+ * a statement too large: those belong to what was being stored, and storing it again fails again.
+ * PostgreSQL's classes 08 (connection), 53 (resources) and 57P (shutdown) are the store's.
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  const err = error as { code?: unknown; name?: unknown; message?: unknown };
+  if (err?.name === 'KnexTimeoutError') return true;
+  if (typeof err?.code === 'string' && UNAVAILABLE_CODES.some((code) => (err.code as string).startsWith(code))) return true;
+  return typeof err?.message === 'string' && /connection terminated|database connection is not open|unable to acquire a connection/i.test(err.message);
 }

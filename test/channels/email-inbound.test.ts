@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import pino from 'pino';
 import { inboundEmailHandler } from '../../src/channels/email/inbound';
-import type { FetchedMessage } from '../../src/channels/email/mailbox-watcher';
+import type { FetchedMessage } from '../../src/channels/email/batch-settler';
 import type { OwnMail } from '../../src/channels/email/parse-email';
 import type { InboundContact, IngestResult } from '../../src/core/contact';
 import { numberedComplaint } from '../helpers/eml';
@@ -18,15 +18,21 @@ const stored = (contactId: number): PromiseSettledResult<IngestResult> => ({
   value: { threadId: 1, reference: 'KL-00000000', customerId: 1, contactId, outcome: 'opened', verified: true },
 });
 
-/** A store that records what it was handed, and refuses contacts whose body says FAIL. */
+/** A store that records what it was handed, refuses contacts whose body says FAIL, and is unreachable for DOWN. */
 function recordingStore() {
   const calls: InboundContact[][] = [];
   const ingestInOrder = async (contacts: InboundContact[]) => {
     calls.push(contacts);
-    return contacts.map((contact, i): PromiseSettledResult<IngestResult> => (contact.body.includes('FAIL') ? { status: 'rejected', reason: new Error('disk full') } : stored(i + 1)));
+    return contacts.map((contact, i): PromiseSettledResult<IngestResult> => {
+      if (contact.body.includes('FAIL')) return { status: 'rejected', reason: new Error('value too long for type character varying(255)') };
+      if (contact.body.includes('DOWN')) return { status: 'rejected', reason: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }) };
+      return stored(i + 1);
+    });
   };
   return { calls, ingestInOrder };
 }
+
+const HANDLED = { kind: 'handled' };
 
 describe('email handed over to be stored, a fetched batch at a time', () => {
   const deps = (ingestInOrder: (contacts: InboundContact[]) => Promise<PromiseSettledResult<IngestResult>[]>) => ({
@@ -40,25 +46,49 @@ describe('email handed over to be stored, a fetched batch at a time', () => {
   it('hands the batch\'s contacts to the store at once, in mailbox order, so one commit can store them', async () => {
     const store = recordingStore();
     const handled = await inboundEmailHandler(deps(store.ingestInOrder))([fetched(7, numberedComplaint(1)), fetched(8, numberedComplaint(2)), fetched(9, numberedComplaint(3))]);
-    expect(handled).to.deep.equal([true, true, true]);
+    expect(handled).to.deep.equal([HANDLED, HANDLED, HANDLED]);
     expect(store.calls.map((contacts) => contacts.map((contact) => contact.from?.value))).to.deep.equal([['klant1@example.com', 'klant2@example.com', 'klant3@example.com']]);
   });
 
   it('a message without a sender is handled without a contact; the others of the batch are stored', async () => {
     const store = recordingStore();
     const handled = await inboundEmailHandler(deps(store.ingestInOrder))([fetched(1, numberedComplaint(1)), fetched(2, 'no mail at all'), fetched(3, numberedComplaint(3))]);
-    expect(handled).to.deep.equal([true, true, true]);
+    expect(handled).to.deep.equal([HANDLED, HANDLED, HANDLED]);
     expect(store.calls[0]?.map((contact) => contact.from?.value)).to.deep.equal(['klant1@example.com', 'klant3@example.com']);
   });
 
-  it('throws when one contact could not be stored, so the batch is fetched again', async () => {
+  it('a contact the store refused is refused with the error and what its headers say; the others are handled', async () => {
     const store = recordingStore();
     const failing = numberedComplaint(2).replace('Bestelling', 'FAIL Bestelling');
-    const handling = inboundEmailHandler(deps(store.ingestInOrder))([fetched(1, numberedComplaint(1)), fetched(2, failing), fetched(3, numberedComplaint(3))]);
+    const outcomes = await inboundEmailHandler(deps(store.ingestInOrder))([fetched(1, numberedComplaint(1)), fetched(2, failing), fetched(3, numberedComplaint(3))]);
+    expect(outcomes).to.deep.equal([
+      HANDLED,
+      {
+        kind: 'refused',
+        reason: 'not-stored',
+        error: 'value too long for type character varying(255)',
+        summary: { sender: 'Klant 2 <klant2@example.com>', subject: 'Klacht 2: levering te laat', messageId: '<complaint-2@example.com>' },
+      },
+      HANDLED,
+    ]);
+  });
+
+  it('a store that cannot be reached refuses nothing: the batch throws, to be fetched again', async () => {
+    const store = recordingStore();
+    const down = numberedComplaint(2).replace('Bestelling', 'DOWN Bestelling');
+    const handling = inboundEmailHandler(deps(store.ingestInOrder))([fetched(1, numberedComplaint(1)), fetched(2, down)]);
     await handling.then(
       () => expect.fail('the batch should have failed'),
-      (error: Error) => expect(error.message).to.equal('disk full'),
+      (error: Error) => expect(error.message).to.equal('connect ECONNREFUSED 127.0.0.1:5432'),
     );
-    expect(store.calls[0]).to.have.length(3);
+  });
+
+  it('a message of more than 1,000 MIME parts is refused as unreadable, with its encoded subject decoded', async () => {
+    const parts = Array.from({ length: 1_001 }, (_, i) => `--B\r\nContent-Type: text/plain\r\n\r\ndeel ${i}\r\n`).join('');
+    const source = `From: Els <els@example.com>\r\nSubject: =?utf-8?Q?Caf=C3=A9?=\r\nMessage-ID: <parts@example.com>\r\nContent-Type: multipart/mixed; boundary="B"\r\n\r\n${parts}--B--\r\n`;
+    const [outcome] = await inboundEmailHandler(deps(recordingStore().ingestInOrder))([fetched(1, source)]);
+    expect(outcome).to.deep.include({ kind: 'refused', reason: 'unreadable' });
+    expect(outcome).to.have.nested.property('summary.subject', 'Café');
+    expect(outcome).to.have.nested.property('error').that.matches(/child nodes/);
   });
 });

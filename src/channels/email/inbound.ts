@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
 import type { InboundContact, IngestResult } from '../../core/contact';
-import type { BatchHandler, FetchedMessage } from './mailbox-watcher';
+import { isStoreUnavailable } from '../../core/db';
+import type { QuarantineReason } from '../../core/mail-quarantine';
+import type { BatchHandler, FetchedMessage, MessageOutcome } from './batch-settler';
+import { summaryFromHeaders } from './mail-summary';
 import { parseEmail, type InboundEmail, type OwnMail } from './parse-email';
 
 export interface InboundEmailDeps {
@@ -12,41 +15,51 @@ export interface InboundEmailDeps {
   logger: Logger;
 }
 
+type Read = { message: FetchedMessage; email: InboundEmail } | { message: FetchedMessage; unreadable: string };
+
 /**
  * Turns fetched messages into stored contacts (or bounces on the mail they report). They are
  * parsed in mailbox order, then the batch's contacts are stored together in that order, so one
- * commit can store them and a customer's first mail still opens her thread. A message the parser
- * cannot read is left unread in the mailbox for a person, and logged; a storage failure throws
- * (after the rest of the batch has settled), so the watcher fetches the batch again after
- * reconnecting.
+ * commit can store them and a customer's first mail still opens her thread. Each message gets its
+ * outcome: a message the parser cannot read, or whose storing failed, is refused (and set aside
+ * by the watcher after its tries). When the store cannot be reached at all, nothing is refused:
+ * this throws, after the batch has settled, and the watcher fetches the batch again later.
  */
 export function inboundEmailHandler(deps: InboundEmailDeps): BatchHandler {
   return async (messages) => {
-    const parsed: { uid: number; email: InboundEmail | undefined }[] = [];
-    for (const message of messages) parsed.push({ uid: message.uid, email: await readEmail(deps, message) });
-    const complaints = parsed.flatMap(({ uid, email }) => (email?.kind === 'contact' ? [{ uid, contact: email.contact }] : []));
+    const read: Read[] = [];
+    for (const message of messages) read.push(await readEmail(deps, message));
+    const complaints = read.flatMap((entry) => ('email' in entry && entry.email.kind === 'contact' ? [entry.email.contact] : []));
     const [stored, reports] = await Promise.all([
-      deps.ingestInOrder(complaints.map(({ contact }) => contact)),
-      Promise.allSettled(parsed.map(({ uid, email }) => (email && email.kind !== 'contact' ? handleReport(deps, email, uid) : undefined))),
+      deps.ingestInOrder(complaints),
+      Promise.allSettled(read.map((entry) => ('email' in entry && entry.email.kind !== 'contact' ? handleReport(deps, entry.email, entry.message.uid) : undefined))),
     ]);
-    stored.forEach((result, i) => {
-      if (result.status === 'fulfilled') deps.logger.debug({ uid: complaints[i]?.uid, reference: result.value.reference, outcome: result.value.outcome }, 'email stored');
+    const unavailable = [...stored, ...reports].find((result) => result.status === 'rejected' && isStoreUnavailable(result.reason));
+    if (unavailable?.status === 'rejected') throw unavailable.reason;
+
+    for (const result of stored) {
+      if (result.status === 'fulfilled') deps.logger.debug({ reference: result.value.reference, outcome: result.value.outcome }, 'email stored');
+    }
+    let complaint = 0;
+    return read.map((entry, index): MessageOutcome => {
+      if (!('email' in entry)) return refused('unreadable', entry.unreadable, entry.message);
+      const result = entry.email.kind === 'contact' ? stored[complaint++] : reports[index];
+      return result?.status === 'rejected' ? refused('not-stored', errorText(result.reason), entry.message) : { kind: 'handled' };
     });
-    const failure = [...stored, ...reports].find((result) => result.status === 'rejected');
-    if (failure) throw failure.reason;
-    return parsed.map(({ email }) => email !== undefined);
   };
 }
 
-/** The parsed message; undefined when it cannot be read. */
-async function readEmail(deps: InboundEmailDeps, { uid, source, receivedAt }: FetchedMessage): Promise<InboundEmail | undefined> {
+function refused(reason: QuarantineReason, error: string, message: FetchedMessage): MessageOutcome {
+  return { kind: 'refused', reason, error, summary: summaryFromHeaders(message.source) };
+}
+
+async function readEmail(deps: InboundEmailDeps, message: FetchedMessage): Promise<Read> {
   // The server's arrival time starts the SLA clock, but never later than now (a server clock ahead of ours).
-  const at = Math.min(receivedAt, deps.clock());
+  const at = Math.min(message.receivedAt, deps.clock());
   try {
-    return await parseEmail(source, deps.own, at);
+    return { message, email: await parseEmail(message.source, deps.own, at) };
   } catch (error) {
-    deps.logger.error({ uid, err: error instanceof Error ? error.message : String(error) }, 'unreadable email left in the mailbox');
-    return undefined;
+    return { message, unreadable: errorText(error) };
   }
 }
 
@@ -58,4 +71,8 @@ async function handleReport(deps: InboundEmailDeps, email: Exclude<InboundEmail,
   } else {
     deps.logger.info({ uid, reason: email.reason, messageId: email.messageId }, 'email ignored');
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

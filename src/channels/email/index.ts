@@ -2,6 +2,7 @@ import type { HubEnv } from '../../config/env';
 import type { HubContext } from '../../context';
 import type { Channel, InboundContact, IngestResult } from '../../core/contact';
 import { recordEmailBounce } from '../../core/delivery';
+import { recordQuarantine } from '../../core/mail-quarantine';
 import { advanceMailboxCursor, readMailboxCursor } from '../../core/mailbox-cursor';
 import type { ChannelSender } from '../../core/outbound';
 import { bareAddress } from './address';
@@ -32,6 +33,7 @@ export function mailboxWatcher(
       user: env.IMAP_USER,
       password: env.IMAP_PASSWORD,
       mailbox: env.IMAP_MAILBOX,
+      quarantineMailbox: env.IMAP_QUARANTINE_MAILBOX,
     },
     cursor: {
       read: (mailbox) => readMailboxCursor(db, mailbox),
@@ -44,6 +46,8 @@ export function mailboxWatcher(
       clock,
       logger: ctx.logger,
     }),
+    recordQuarantine: (mail) => recordQuarantine(db, mail),
+    clock,
     logger: ctx.logger,
   });
 }

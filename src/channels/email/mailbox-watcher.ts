@@ -1,6 +1,8 @@
 import { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
+import type { QuarantinedMail } from '../../core/mail-quarantine';
 import type { MailboxCursor } from '../../core/mailbox-cursor';
+import { BatchSettler, MailboxStuck, type BatchHandler, type FetchedMessage, type Refusal } from './batch-settler';
 
 export interface ImapSettings {
   host: string;
@@ -9,20 +11,9 @@ export interface ImapSettings {
   user: string;
   password: string;
   mailbox: string;
+  /** Where mail that cannot be stored is moved, "/" between levels (e.g. "Klachtenhub/Quarantaine"). */
+  quarantineMailbox: string;
 }
-
-export interface FetchedMessage {
-  uid: number;
-  source: Buffer;
-  receivedAt: number;
-}
-
-/**
- * The messages of one FETCH, handed over together so that their contacts can share a commit.
- * Answers, in order, whether each was handled (false: it could not be read and stays unread for
- * a person). Throws when storing failed: the batch is fetched again after reconnecting.
- */
-export type BatchHandler = (messages: FetchedMessage[]) => Promise<boolean[]>;
 
 export interface MailboxCursorStore {
   read(mailbox: string): Promise<MailboxCursor | undefined>;
@@ -41,19 +32,27 @@ export interface MailboxStatus {
   reconnectAttempts: number;
   lastError: string | null;
   lastMessageAt: string | null;
+  /** Messages that are being tried again, or that keep the mailbox waiting: which, how often, why, since when. */
+  stuck: { uids: number[]; attempts: number; error: string; since: string } | null;
+  quarantineMailbox: string;
+  /** Mails this process moved to the quarantine mailbox. */
+  quarantined: number;
 }
 
 /** Messages per FETCH, and their summed size: a catch-up of big mails must not hold them all in memory. */
 const BATCH_MESSAGES = 50;
 const BATCH_BYTES = 32 * 1024 * 1024;
 const BACKOFF_MS = { first: 1_000, max: 60_000 };
+/** A mail whose storing fails is tried three times, 0.5 s and 1 s apart, then set aside; three set aside in a row stop the mailbox. */
+const SETTLING = { tries: 3, pauseMs: 500, maxInARow: 3 };
 
 /**
  * Reads a mailbox over IMAP: on (re)connect a catch-up by UID from the stored cursor, then IDLE
  * until the server says new mail exists. A message counts as handled only after the handler has
  * stored it; then it is flagged \Seen and the cursor moves past it. A crash in between means the
- * message is fetched again and recognised as a duplicate. A dropped connection is rebuilt with
- * back-off (an ImapFlow instance cannot reconnect).
+ * message is fetched again and recognised as a duplicate. A message that cannot be stored is
+ * recorded and moved to the quarantine mailbox (see BatchSettler), so the mail behind it flows on.
+ * A dropped connection is rebuilt with back-off (an ImapFlow instance cannot reconnect).
  */
 export class MailboxWatcher {
   private current: MailboxStatus;
@@ -62,15 +61,37 @@ export class MailboxWatcher {
   private stopped = false;
   private wake?: () => void;
   private newMail = false;
+  private readonly settler: BatchSettler;
 
   constructor(
-    private readonly options: { settings: ImapSettings; cursor: MailboxCursorStore; handle: BatchHandler; logger: Logger },
+    private readonly options: {
+      settings: ImapSettings;
+      cursor: MailboxCursorStore;
+      handle: BatchHandler;
+      /** Keeps the record of a mail set aside (the console lists it); must succeed before the mail is moved. */
+      recordQuarantine: (mail: QuarantinedMail) => Promise<void>;
+      clock: () => number;
+      logger: Logger;
+    },
   ) {
-    this.current = { mailbox: options.settings.mailbox, state: 'disconnected', uidValidity: null, lastUid: null, reconnectAttempts: 0, lastError: null, lastMessageAt: null };
+    const { settings } = options;
+    this.settler = new BatchSettler({ handle: options.handle, ...SETTLING });
+    this.current = {
+      mailbox: settings.mailbox,
+      state: 'disconnected',
+      uidValidity: null,
+      lastUid: null,
+      reconnectAttempts: 0,
+      lastError: null,
+      lastMessageAt: null,
+      stuck: null,
+      quarantineMailbox: settings.quarantineMailbox,
+      quarantined: 0,
+    };
   }
 
   status(): MailboxStatus {
-    return { ...this.current };
+    return { ...this.current, stuck: this.current.stuck && { ...this.current.stuck, uids: [...this.current.stuck.uids] } };
   }
 
   start(): void {
@@ -178,18 +199,66 @@ export class MailboxWatcher {
       next = following && fetchSources(client, following);
       // Should storing fail below, the session ends; the prefetch's own failure is then of no interest.
       next?.catch(() => undefined);
-      const outcomes = await this.options.handle(messages);
-      const handled = messages.filter((_, i) => outcomes[i]).map((message) => message.uid);
+      const stored = await this.settle(client, messages, uidValidity);
       const last = messages.at(-1);
       if (last) {
         lastUid = Math.max(lastUid, last.uid);
         this.current.lastMessageAt = new Date(last.receivedAt).toISOString();
       }
-      if (handled.length > 0) await client.messageFlagsAdd(handled, ['\\Seen'], { uid: true });
+      if (stored.length > 0) await client.messageFlagsAdd(stored, ['\\Seen'], { uid: true });
       await this.options.cursor.advance(this.current.mailbox, { uidValidity, lastUid });
       this.current.lastUid = lastUid;
       if (this.stopped) break;
     }
+  }
+
+  /** Stores the batch or sets its mail aside; answers the stored UIDs. While it cannot, /healthz says which mail waits and why. */
+  private async settle(client: ImapFlow, messages: FetchedMessage[], uidValidity: string): Promise<number[]> {
+    try {
+      const stored = await this.settler.settle(messages, {
+        setAside: (message, refusal, attempts) => this.quarantine(client, { message, refusal, attempts, uidValidity }),
+        retrying: (uids, error, attempt) => this.noteStuck(uids, error, attempt),
+        pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      });
+      this.current.stuck = null;
+      return stored;
+    } catch (error) {
+      const waiting = error instanceof MailboxStuck ? error.uids : messages.map((message) => message.uid);
+      this.noteStuck(waiting, error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
+
+  /** A retry within a batch counts its attempt; a batch that fails again after a reconnect adds one to what it had. */
+  private noteStuck(uids: number[], error: string, attempt?: number): void {
+    const previous = this.current.stuck?.uids[0] === uids[0] ? this.current.stuck : null;
+    this.current.stuck = {
+      uids,
+      attempts: attempt ?? (previous?.attempts ?? 0) + 1,
+      error,
+      since: previous?.since ?? new Date(this.options.clock()).toISOString(),
+    };
+  }
+
+  /** Records the mail, then moves it to the quarantine mailbox: a crash in between moves it on the next read, recorded once. */
+  private async quarantine(client: ImapFlow, args: { message: FetchedMessage; refusal: Refusal; attempts: number; uidValidity: string }): Promise<void> {
+    const { message, refusal } = args;
+    const movedTo = await quarantineMailboxPath(client, this.options.settings.quarantineMailbox);
+    await this.options.recordQuarantine({
+      mailbox: this.current.mailbox,
+      uidValidity: args.uidValidity,
+      uid: message.uid,
+      movedTo,
+      ...refusal.summary,
+      size: message.source.length,
+      reason: refusal.reason,
+      error: refusal.error,
+      attempts: args.attempts,
+      at: this.options.clock(),
+    });
+    await client.messageMove(String(message.uid), movedTo, { uid: true });
+    this.current.quarantined++;
+    this.options.logger.warn({ mailbox: this.current.mailbox, uid: message.uid, movedTo, reason: refusal.reason, err: refusal.error }, 'mail set aside in the quarantine mailbox');
   }
 
   private notify(): void {
@@ -240,6 +309,15 @@ async function pendingBatches(client: ImapFlow, lastUid: number): Promise<number
   }
   if (batch.length > 0) batches.push(batch);
   return batches;
+}
+
+/**
+ * The quarantine mailbox's path on this server, made when missing: the configured "/" is the
+ * server's own hierarchy delimiter (Dovecot's Maildir++ uses ".").
+ */
+async function quarantineMailboxPath(client: ImapFlow, configured: string): Promise<string> {
+  const created = await client.mailboxCreate(configured.split('/'));
+  return created.path;
 }
 
 async function fetchSources(client: ImapFlow, uids: number[]): Promise<FetchedMessage[]> {
