@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { storeName } from '../helpers/db';
 import { startHub, type TestHub } from '../helpers/hub';
 
 const ROOT = resolve(__dirname, '../..');
@@ -51,6 +53,58 @@ describe('running the hub as an operator does', function () {
     npm.kill('SIGTERM');
     await until(async () => ((await fetch(`http://127.0.0.1:${port}/healthz`).then(() => false, () => true)) ? true : undefined), 15_000, () => `the hub to stop after npm did; it said:\n${output}`);
     expect(output).to.contain('parent process gone');
+  });
+
+  describe('npm run backup', () => {
+    let t: TestHub;
+    beforeEach(async () => {
+      t = await startHub();
+    });
+    afterEach(() => t.stop());
+
+    const backup = (file: string) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/backup.ts', file], { cwd: ROOT, env: { ...process.env, DATABASE_URL: t.hub.ctx.env.DATABASE_URL } });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('close', (status) => done({ status, stdout, stderr }));
+      });
+
+    it('copies the SQLite store while contacts keep arriving: the copy opens and holds every contact stored before it began', async function () {
+      if (storeName !== 'SQLite') {
+        const refused = await backup(join(dir, 'copy.db'));
+        expect([refused.status, refused.stderr]).to.satisfy(([status, stderr]: [number, string]) => status === 1 && stderr.includes('pg_dump'));
+        return;
+      }
+      let sequence = 0;
+      const sms = () => t.hub.ingest({ channel: 'sms', providerId: `SM${++sequence}`, from: { kind: 'phone', value: `+316${String(10_000_000 + sequence)}` }, body: `Klacht ${sequence}`, at: t.now() });
+      for (let i = 0; i < 200; i++) await sms();
+      const storedBefore = sequence;
+      let arriving = true;
+      const webhooks = (async () => {
+        while (arriving) await sms();
+      })();
+      const copy = join(dir, 'copy.db');
+      const done = await backup(copy);
+      arriving = false;
+      await webhooks;
+      expect(done.status, done.stderr).to.equal(0);
+      const db = new Database(copy, { readonly: true });
+      try {
+        expect(db.pragma('integrity_check', { simple: true })).to.equal('ok');
+        const { n } = db.prepare('select count(*) as n from contacts').get() as { n: number };
+        expect(n).to.be.at.least(storedBefore);
+        expect(done.stdout).to.contain(`(${n} contacts)`);
+      } finally {
+        db.close();
+      }
+      expect(sequence, 'webhooks kept arriving during the backup').to.be.above(storedBefore);
+      // A backup never overwrites.
+      const again = await backup(copy);
+      expect([again.status, again.stderr.trim()]).to.deep.equal([1, `${copy} exists already; choose a new file, a backup never overwrites one`]);
+    });
   });
 
   it('says what to do when the port is taken, without a stack trace', async () => {
