@@ -1,26 +1,13 @@
 import { expect } from 'chai';
-import type { ImapFlow } from 'imapflow';
 import { storeName } from '../helpers/db';
-import { connectImap, skipWithoutDovecot, startDovecot, type Mailbox } from '../helpers/dovecot';
 import { emlFixture } from '../helpers/eml';
-import { startHub, type TestHub } from '../helpers/hub';
-import { startSmtp, type SmtpStandIn } from '../helpers/smtp';
+import { eventually, useMailHub } from '../helpers/mail-hub';
 import { ACCOUNT_SID, AUTH_TOKEN, fixture, HUB_NUMBER, postTwilio, sid, TwilioStandIn } from './twilio-helpers';
 
 const TUESDAY_10 = Date.parse('2026-11-24T10:00:00+01:00');
 const ELS = 'els.jansen@gmail.com';
 const ELS_MOBILE = '+31612345678';
 const MALLORY = 'mallory@evil.example';
-
-async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** A plain mail as a stranger's client sends it; `headers` go on top, as a receiving server adds its own. */
 function plainMail(args: { from: string; subject: string; body: string; id: string; headers?: string[] }): string {
@@ -40,70 +27,38 @@ function plainMail(args: { from: string; subject: string; body: string; id: stri
 
 describe(`proof before trust, by mail and SMS through real servers (${storeName})`, function () {
   this.timeout(60_000);
-  let dovecot: Mailbox | undefined;
-  let imap: ImapFlow;
-  let folderCount = 0;
-
-  before(async function () {
-    skipWithoutDovecot(this);
-    dovecot = await startDovecot();
-    imap = await connectImap(dovecot);
-  });
-  after(async () => {
-    await imap?.logout().catch(() => undefined);
-    await dovecot?.stop();
-  });
-
-  let t: TestHub;
-  let smtp: SmtpStandIn;
-  let twilioApi: TwilioStandIn;
-  let folder: string;
-
-  beforeEach(async () => {
-    folder = `Proof${++folderCount}`;
-    await imap.mailboxCreate(folder);
-    smtp = await startSmtp();
-    twilioApi = new TwilioStandIn();
-    await twilioApi.start();
-    t = await startHub({
-      now: TUESDAY_10,
-      env: {
-        ...dovecot?.env,
-        IMAP_MAILBOX: folder,
-        SMTP_URL: smtp.url,
-        MAIL_FROM: 'Klantenservice <klachten@example.nl>',
-        PUBLIC_URL: 'https://hub.example.nl',
-        TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-        TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-        TWILIO_PHONE_NUMBER: HUB_NUMBER,
-        TWILIO_API_URL: twilioApi.url,
-      },
-    });
-  });
-  afterEach(async () => {
-    await t?.stop();
-    await smtp?.close();
-    await twilioApi?.stop();
+  const twilioApi = new TwilioStandIn();
+  before(() => twilioApi.start());
+  after(() => twilioApi.stop());
+  beforeEach(() => twilioApi.requests.splice(0));
+  const mail = useMailHub({
+    folderPrefix: 'Proof',
+    now: TUESDAY_10,
+    env: () => ({
+      PUBLIC_URL: 'https://hub.example.nl',
+      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      TWILIO_PHONE_NUMBER: HUB_NUMBER,
+      TWILIO_API_URL: twilioApi.url,
+    }),
   });
 
-  const db = () => t.hub.ctx.db;
-  const mailTo = (address: string) => smtp.received.filter((mail) => mail.to.includes(address));
+  const db = () => mail.t.hub.ctx.db;
+  const mailTo = (address: string) => mail.smtp.received.filter((received) => received.to.includes(address));
   const smsTo = (number: string) => twilioApi.requests.filter((request) => request.path.endsWith('/Messages.json') && request.form.To === number);
 
   async function deliver(source: string): Promise<void> {
-    const before = Number((await db()('contacts').where({ channel: 'email', direction: 'inbound' }).count({ n: '*' }))[0]?.n);
-    await imap.append(folder, source);
-    await eventually(async () => Number((await db()('contacts').where({ channel: 'email', direction: 'inbound' }).count({ n: '*' }))[0]?.n) > before, 'the mail to be stored');
+    await mail.readPast(await mail.deliver(source));
   }
 
   async function dossier(reference: string) {
-    return (await t.request('GET', `/api/threads/${reference}`)).json;
+    return (await mail.t.request('GET', `/api/threads/${reference}`)).json;
   }
 
   /** Els's complaint by mail, acknowledged to her: its reference. */
   async function elsComplains(): Promise<string> {
     await deliver(emlFixture('gmail-new-complaint'));
-    await t.hub.worker.runDue();
+    await mail.t.hub.worker.runDue();
     await eventually(async () => mailTo(ELS).length > 0, 'her acknowledgement');
     return (await db()('threads').orderBy('id').first('reference')).reference;
   }
@@ -122,17 +77,17 @@ describe(`proof before trust, by mail and SMS through real servers (${storeName}
     expect(view.customer.claims.map((claim: { value: string; via: string }) => [claim.value, claim.via])).to.deep.include([MALLORY, 'reference']);
 
     // The agent answers without choosing a channel: it goes to her, not to the last sender.
-    const reply = await t.request('POST', `/api/threads/${reference}/replies`, { body: { agent: 'anna', text: 'Uw rekeningnummer eindigt op 1234.' } });
+    const reply = await mail.t.request('POST', `/api/threads/${reference}/replies`, { body: { agent: 'anna', text: 'Uw rekeningnummer eindigt op 1234.' } });
     expect(reply.json).to.deep.equal({ reply: { channel: 'email', to: ELS } });
     // A callback booked for her is confirmed to her alone.
-    const [slot] = (await t.request('GET', `/api/callbacks/slots?reference=${reference}&limit=1`)).json;
-    expect((await t.request('POST', `/api/threads/${reference}/callbacks`, { body: { start: slot.start } })).status).to.equal(201);
-    await t.hub.worker.runDue();
+    const [slot] = (await mail.t.request('GET', `/api/callbacks/slots?reference=${reference}&limit=1`)).json;
+    expect((await mail.t.request('POST', `/api/threads/${reference}/callbacks`, { body: { start: slot.start } })).status).to.equal(201);
+    await mail.t.hub.worker.runDue();
     await eventually(async () => mailTo(ELS).length >= 3, 'her reply and callback confirmation');
 
     // His next mail, without her reference, is his own complaint: acknowledged to him, without her name.
     await deliver(plainMail({ from: `Els Jansen <${MALLORY}>`, subject: 'Nog iets', body: 'Hallo?', id: 'm2' }));
-    await t.hub.worker.runDue();
+    await mail.t.hub.worker.runDue();
     const [ack] = await eventually(async () => mailTo(MALLORY).length > 0 && mailTo(MALLORY), 'his own acknowledgement');
     expect(ack?.mail.subject).to.not.contain(reference);
     expect(ack?.mail.text).to.not.contain(reference);
@@ -142,7 +97,7 @@ describe(`proof before trust, by mail and SMS through real servers (${storeName}
     expect(threads[1]?.customer_id).to.not.equal(threads[0]?.customer_id);
 
     // Her thread resolved: the satisfaction question is hers too.
-    const resolved = await t.request('POST', `/api/threads/${reference}/resolve`, { body: { agent: 'anna', resolution: 'Nieuwe lamp verstuurd' } });
+    const resolved = await mail.t.request('POST', `/api/threads/${reference}/resolve`, { body: { agent: 'anna', resolution: 'Nieuwe lamp verstuurd' } });
     expect(resolved.json.satisfactionQuestion).to.deep.equal({ channel: 'email', to: ELS });
     await eventually(async () => mailTo(ELS).length >= 4, 'the satisfaction question');
     expect(mailTo(MALLORY)).to.have.length(1);
@@ -153,16 +108,16 @@ describe(`proof before trust, by mail and SMS through real servers (${storeName}
     const piet = (await db()('threads').orderBy('id').first('reference')).reference;
     expect((await dossier(piet)).customer.claims.map((claim: { kind: string; value: string; via: string }) => [claim.kind, claim.value, claim.via])).to.deep.equal([['phone', ELS_MOBILE, 'email-text']]);
 
-    const sms = await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { From: ELS_MOBILE, MessageSid: sid('SM'), Body: 'Mijn pakket is niet bezorgd' }));
+    const sms = await postTwilio(mail.t, '/twilio/sms', fixture('sms-inbound', { From: ELS_MOBILE, MessageSid: sid('SM'), Body: 'Mijn pakket is niet bezorgd' }));
     expect(sms.status).to.equal(200);
     const threads = await db()('threads').orderBy('id').select('reference', 'customer_id');
     expect(threads).to.have.length(2);
     expect(threads[1]?.customer_id).to.not.equal(threads[0]?.customer_id);
 
     // Piet's thread has no proven number: an SMS reply is refused, and nothing went to her number for him.
-    const bySms = await t.request('POST', `/api/threads/${piet}/replies`, { body: { agent: 'anna', text: 'Wij bellen u.', channel: 'sms' } });
+    const bySms = await mail.t.request('POST', `/api/threads/${piet}/replies`, { body: { agent: 'anna', text: 'Wij bellen u.', channel: 'sms' } });
     expect(bySms.status).to.equal(422);
-    await t.hub.worker.runDue();
+    await mail.t.hub.worker.runDue();
     expect(smsTo(ELS_MOBILE).map((request) => request.form.Body).join('\n')).to.not.contain(piet);
   });
 
@@ -178,7 +133,7 @@ describe(`proof before trust, by mail and SMS through real servers (${storeName}
       headers: ['Authentication-Results: mx.example.nl; spf=fail smtp.mailfrom=evil.example; dmarc=fail (p=none) header.from=gmail.com', 'Authentication-Results: evil.example; dmarc=pass'],
     });
     await deliver(spoofed);
-    await t.hub.worker.runDue();
+    await mail.t.hub.worker.runDue();
 
     const threads = await db()('threads').orderBy('id').select('id', 'reference', 'customer_id');
     expect(threads).to.have.length(2);
@@ -196,8 +151,8 @@ describe(`proof before trust, by mail and SMS through real servers (${storeName}
     expect((await dossier(reference)).contacts.filter((contact: { direction: string; verified: boolean }) => contact.direction === 'inbound' && contact.verified)).to.have.length(2);
 
     // She gave her mobile on the phone; the agent confirms it, and her SMS joins her thread.
-    expect((await t.request('POST', `/api/threads/${reference}/identities/confirm`, { body: { kind: 'phone', value: '06 12345678', agent: 'anna' } })).status).to.equal(201);
-    await postTwilio(t, '/twilio/sms', fixture('sms-inbound', { From: ELS_MOBILE, MessageSid: sid('SM'), Body: 'Ik ben vanmiddag thuis' }));
+    expect((await mail.t.request('POST', `/api/threads/${reference}/identities/confirm`, { body: { kind: 'phone', value: '06 12345678', agent: 'anna' } })).status).to.equal(201);
+    await postTwilio(mail.t, '/twilio/sms', fixture('sms-inbound', { From: ELS_MOBILE, MessageSid: sid('SM'), Body: 'Ik ben vanmiddag thuis' }));
     const view = await dossier(reference);
     expect(view.customer.phones).to.deep.equal([ELS_MOBILE]);
     expect(view.customer.identities.find((identity: { kind: string }) => identity.kind === 'phone')).to.include({ proof: 'agent', by: 'anna' });

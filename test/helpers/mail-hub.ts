@@ -45,7 +45,8 @@ export interface MailHub {
  * a fresh folder, SMTP stand-in and hub (on the store under test) per test. Skips the suite
  * without Dovecot (see skipWithoutDovecot).
  */
-export function useMailHub(options: { folderPrefix: string; now: number; env?: Record<string, string> }): MailHub {
+/** `env`: more settings for the hub; a function is read when each test's hub starts (a stand-in's URL known by then). */
+export function useMailHub(options: { folderPrefix: string; now: number; env?: Record<string, string> | (() => Record<string, string>) }): MailHub {
   let dovecot: Mailbox | undefined;
   let imap: ImapFlow | undefined;
   let t: TestHub | undefined;
@@ -68,7 +69,7 @@ export function useMailHub(options: { folderPrefix: string; now: number; env?: R
     smtp = await startSmtp();
     t = await startHub({
       now: options.now,
-      env: { ...dovecot?.env, IMAP_MAILBOX: folder, SMTP_URL: smtp.url, MAIL_FROM: 'Klantenservice <klachten@example.nl>', ...options.env },
+      env: { ...dovecot?.env, IMAP_MAILBOX: folder, SMTP_URL: smtp.url, MAIL_FROM: 'Klantenservice <klachten@example.nl>', ...(typeof options.env === 'function' ? options.env() : options.env) },
     });
   });
   afterEach(async () => {
