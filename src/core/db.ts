@@ -13,6 +13,7 @@ import * as historyIndexesMigration from '../../migrations/20261202_013_history_
 import * as identityProofMigration from '../../migrations/20261202_014_identity_proof';
 import * as loginFailuresMigration from '../../migrations/20261202_015_login_failures';
 import * as mailQuarantineMigration from '../../migrations/20261202_016_mail_quarantine';
+import * as promisesMigration from '../../migrations/20261203_017_promises';
 import * as outboundSendsMigration from '../../migrations/20261203_018_outbound_sends';
 
 export type Db = Knex;
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261202_014_identity_proof': identityProofMigration,
   '20261202_015_login_failures': loginFailuresMigration,
   '20261202_016_mail_quarantine': mailQuarantineMigration,
+  '20261203_017_promises': promisesMigration,
   '20261203_018_outbound_sends': outboundSendsMigration,
 };
 
