@@ -33,6 +33,13 @@ export interface ClaimOptions {
   now: number;
   leaseMs: number;
   limit: number;
+  /**
+   * Jobs this process is running already. Their lease can run out while they wait for the
+   * connection (SQLite has one), and the process must not take its own job a second time.
+   */
+  running?: readonly number[];
+  /** Only these jobs, by dedupe key (an agent's reply is sent at once rather than at the next poll). */
+  keys?: readonly string[];
 }
 
 /**
@@ -42,13 +49,18 @@ export interface ClaimOptions {
  * our snapshot is re-checked against the WHERE clause before it is locked. SQLite has one
  * writer and one job process, so the plain UPDATE is atomic already.
  */
-export async function claimJobs(db: Db, { workerId, now, leaseMs, limit }: ClaimOptions): Promise<ClaimedRow[]> {
+export async function claimJobs(db: Db, { workerId, now, leaseMs, limit, running = [], keys }: ClaimOptions): Promise<ClaimedRow[]> {
   const due = db('jobs')
     .select('id')
-    .where((q) => q.where('state', 'queued').andWhere('run_at', '<=', now))
-    .orWhere((q) => q.where('state', 'running').andWhere('lease_until', '<', now))
+    .where((claimable) =>
+      claimable
+        .where((q) => q.where('state', 'queued').andWhere('run_at', '<=', now))
+        .orWhere((q) => q.where('state', 'running').andWhere('lease_until', '<', now)),
+    )
     .orderBy([{ column: 'run_at' }, { column: 'id' }])
     .limit(limit);
+  if (running.length > 0) due.whereNotIn('id', running);
+  if (keys) due.whereIn('dedupe_key', keys);
   if (isPostgres(db)) due.forUpdate().skipLocked();
 
   const rows: unknown[] = await db('jobs')
@@ -85,6 +97,15 @@ export async function markFailed(db: DbOrTrx, job: ClaimedRow, message: string, 
   const updated = await fenced(db('jobs'), job).update(changes);
   if (updated === 0) return 'lost';
   return exhausted ? 'failed' : 'retry';
+}
+
+/**
+ * Inside a transaction of the job's own: renews the lease, or throws when the job is no longer
+ * ours. A step that must not run twice (calling a provider) commits its start this way, so the
+ * start is recorded only while this worker holds the job, and nobody takes it over for a lease.
+ */
+export async function holdLease(trx: Knex.Transaction, job: ClaimedRow, leaseUntil: number): Promise<void> {
+  if (!(await extendLease(trx, job, leaseUntil))) throw new LeaseLostError(job);
 }
 
 /** Extends a running job's lease; false when it is no longer ours (or no longer running). */

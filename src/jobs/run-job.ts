@@ -1,15 +1,35 @@
 import type { Knex } from 'knex';
 import type { Db } from '../core/db';
-import { LeaseLostError, markDone, markFailed, type ClaimedRow } from './job-store';
+import { holdLease, LeaseLostError, markDone, markFailed, type ClaimedRow } from './job-store';
 import { LeaseKeeper } from './lease';
 import type { JobLogger } from './logger';
 import type { ClaimedJob } from './queue';
 
+/** A job whose work is one transaction: its writes and its completion commit together. */
 export type JobHandler = (job: ClaimedJob, trx: Knex.Transaction) => Promise<void>;
+
+/**
+ * A job whose work cannot be one transaction because it calls a provider between commits (see
+ * src/outbound/): it commits what it is about to do, calls out, and completes with the result.
+ */
+export interface SteppedJob {
+  steps(job: ClaimedJob, run: JobSteps): Promise<void>;
+}
+
+export interface JobSteps {
+  /** The store, for reads outside the job's transactions. */
+  db: Db;
+  /** A transaction that holds this job's claim: it renews the lease, or throws when another worker took the job over. */
+  holding<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
+  /** The last step: `work`'s writes and the job's completion commit together. Without it, the job completes when `steps` returns. */
+  complete(work?: (trx: Knex.Transaction) => Promise<void>): Promise<void>;
+}
+
+export type AnyJobHandler = JobHandler | SteppedJob;
 
 export interface JobRunContext {
   db: Db;
-  handlers: ReadonlyMap<string, JobHandler>;
+  handlers: ReadonlyMap<string, AnyJobHandler>;
   leaseMs: number;
   clock: () => number;
   logger: JobLogger;
@@ -62,13 +82,37 @@ async function attempt(ctx: JobRunContext, row: ClaimedRow): Promise<void> {
   const lease = new LeaseKeeper(ctx.db, row, ctx.leaseMs, ctx.clock, ctx.logger);
   lease.start();
   try {
-    await ctx.db.transaction(async (trx) => {
-      await handler(job, trx);
-      await markDone(trx, row, ctx.clock());
-    });
+    if (typeof handler === 'function') await complete(ctx, row, (trx) => handler(job, trx));
+    else await runSteps(ctx, row, job, handler);
   } finally {
     await lease.stop();
   }
+}
+
+async function runSteps(ctx: JobRunContext, row: ClaimedRow, job: ClaimedJob, handler: SteppedJob): Promise<void> {
+  let completed = false;
+  const steps: JobSteps = {
+    db: ctx.db,
+    holding: (work) =>
+      ctx.db.transaction(async (trx) => {
+        await holdLease(trx, row, ctx.clock() + ctx.leaseMs);
+        return work(trx);
+      }),
+    complete: async (work) => {
+      if (completed) throw new Error(`job ${row.id} completed twice`);
+      await complete(ctx, row, work);
+      completed = true;
+    },
+  };
+  await handler.steps(job, steps);
+  if (!completed) await steps.complete();
+}
+
+async function complete(ctx: JobRunContext, row: ClaimedRow, work?: (trx: Knex.Transaction) => Promise<void>): Promise<void> {
+  await ctx.db.transaction(async (trx) => {
+    await work?.(trx);
+    await markDone(trx, row, ctx.clock());
+  });
 }
 
 async function recordFailure(ctx: JobRunContext, row: ClaimedRow, message: string): Promise<JobOutcome> {

@@ -8,7 +8,7 @@ import { claimJobs } from '../../src/jobs/job-store';
 import { LeaseKeeper } from '../../src/jobs/lease';
 import { enqueueJob, type ClaimedJob, type JobSpec } from '../../src/jobs/queue';
 import { runClaimedJob, type JobRunContext } from '../../src/jobs/run-job';
-import { JobWorker, type JobHandler, type JobLogger } from '../../src/jobs/worker';
+import { JobWorker, type AnyJobHandler, type JobHandler, type JobLogger, type SteppedJob } from '../../src/jobs/worker';
 import { createTestDb, storeName, type TestDb } from '../helpers/db';
 
 interface JobRow {
@@ -57,20 +57,20 @@ describe(`jobs: queue and worker (${storeName})`, () => {
     await t.destroy();
   });
 
-  function worker(handlers: Record<string, JobHandler>, options: { workerId?: string; leaseMs?: number; batchSize?: number; clock?: () => number } = {}): JobWorker {
+  function worker(handlers: Record<string, AnyJobHandler>, options: { workerId?: string; leaseMs?: number; concurrency?: number; clock?: () => number } = {}): JobWorker {
     return new JobWorker({
       db,
       handlers: new Map(Object.entries(handlers)),
       workerId: options.workerId ?? 'w1',
       leaseMs: options.leaseMs ?? 10_000,
-      batchSize: options.batchSize,
+      concurrency: options.concurrency,
       pollMs: 10,
       clock: options.clock ?? clock,
       logger,
     });
   }
 
-  function context(handlers: Record<string, JobHandler>): JobRunContext {
+  function context(handlers: Record<string, AnyJobHandler>): JobRunContext {
     return { db, handlers: new Map(Object.entries(handlers)), leaseMs: 10_000, clock, logger };
   }
 
@@ -297,14 +297,15 @@ describe(`jobs: queue and worker (${storeName})`, () => {
     expect(row).to.deep.equal({ state: 'done', attempts: 1, locked_by: 'slow' });
   });
 
-  it('start() runs jobs in the background; stop() waits for the running job and hands back the rest of the batch', async () => {
+  it('start() runs jobs in the background; stop() waits for the jobs running and claims no more', async () => {
     await enqueue({ dedupeKey: 'a' });
     const w = worker({ effect: writeEffect });
     w.start();
     for (let i = 0; i < 200 && (await effectCount()) < 1; i += 1) await sleep(10);
     expect(await effectCount()).to.equal(1);
+    await w.stop();
 
-    // Three more jobs in one batch; the first handler asks the worker to stop while it runs.
+    // Three more jobs and one place: the first handler asks the worker to stop while it runs.
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
     let stopped: Promise<void> | undefined;
@@ -319,9 +320,8 @@ describe(`jobs: queue and worker (${storeName})`, () => {
           await writeEffect(claimed, trx);
         },
       },
-      { workerId: 'w2', batchSize: 3 },
+      { workerId: 'w2', concurrency: 1 },
     );
-    await w.stop();
     for (const key of ['b', 'c', 'd']) await enqueue({ dedupeKey: key });
     gated.start();
     for (let i = 0; i < 200 && !stopped; i += 1) await sleep(10);
@@ -338,6 +338,103 @@ describe(`jobs: queue and worker (${storeName})`, () => {
       { dedupe_key: 'c', state: 'queued', attempts: 0, locked_by: null },
       { dedupe_key: 'd', state: 'queued', attempts: 0, locked_by: null },
     ]);
+  });
+
+  it('runs as many jobs at once as its concurrency allows, and no more', async () => {
+    for (let i = 0; i < 5; i++) await enqueue();
+    let running = 0;
+    let most = 0;
+    // The wait stands for a provider call, outside any transaction: on SQLite transactions take turns on the one connection.
+    const overlapping: SteppedJob = {
+      async steps(claimed, run) {
+        running += 1;
+        most = Math.max(most, running);
+        await sleep(30);
+        running -= 1;
+        await run.complete((trx) => writeEffect(claimed, trx));
+      },
+    };
+    expect(await worker({ effect: overlapping }, { concurrency: 3 }).runDue()).to.equal(5);
+    expect(most).to.equal(3);
+    expect(await effectCount()).to.equal(5);
+  });
+
+  it('never claims again a job it is running itself, although its lease ran out while it waited', async () => {
+    const id = await enqueue();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let runs = 0;
+    const w = worker({
+      effect: {
+        async steps(claimed, run) {
+          runs += 1;
+          await gate;
+          await run.complete((trx) => writeEffect(claimed, trx));
+        },
+      },
+    });
+    const first = w.runDue();
+    await sleep(20);
+    now += 60_000; // far past the 10 s lease, as when a renewal waits behind another job's transaction
+    expect(await w.runDue(), 'the same worker again').to.equal(0);
+    release();
+    expect(await first).to.equal(1);
+    expect(runs).to.equal(1);
+    expect(await job(id)).to.deep.include({ state: 'done', attempts: 1 });
+  });
+
+  describe('a stepped job (one that calls a provider between commits)', () => {
+    it('commits its steps apart, and its last one with the completion', async () => {
+      const id = await enqueue();
+      const w = worker({
+        effect: {
+          async steps(claimed, run) {
+            await run.holding((trx) => trx('test_effects').insert({ job_id: claimed.id, note: 'started' }));
+            const seen = await db('test_effects').where({ note: 'started' }).first('job_id');
+            expect(seen?.job_id, 'the start is committed before the next step').to.equal(claimed.id);
+            await run.complete((trx) => trx('test_effects').insert({ job_id: claimed.id, note: 'result' }));
+          },
+        },
+      });
+      expect(await w.runDue()).to.equal(1);
+      expect((await db('test_effects').orderBy('note', 'desc').select('note')).map((row) => row.note)).to.deep.equal(['started', 'result']);
+      expect(await job(id)).to.deep.include({ state: 'done' });
+    });
+
+    it("cannot record a start once another worker took the job over, and leaves the job to it", async () => {
+      const id = await enqueue();
+      const [stale] = await claimJobs(db, { workerId: 'slow', now, leaseMs: 1_000, limit: 1 });
+      now += 1_001;
+      const [fresh] = await claimJobs(db, { workerId: 'fast', now, leaseMs: 1_000, limit: 1 });
+      if (!stale || !fresh) throw new Error('claims failed');
+      let calledProvider = false;
+      const stepped: SteppedJob = {
+        async steps(claimed, run) {
+          await run.holding((trx) => trx('test_effects').insert({ job_id: claimed.id, note: 'started' }));
+          calledProvider = true;
+        },
+      };
+      expect(await runClaimedJob(context({ effect: stepped }), stale)).to.equal('lost');
+      expect(calledProvider).to.equal(false);
+      expect(await effectCount()).to.equal(0);
+      expect(await job(id)).to.deep.include({ state: 'running', locked_by: 'fast' });
+    });
+
+    it('completes by itself when its steps return without completing', async () => {
+      const id = await enqueue();
+      expect(await worker({ effect: { steps: async () => undefined } }).runDue()).to.equal(1);
+      expect((await job(id)).state).to.equal('done');
+    });
+  });
+
+  it('runNow runs the jobs named by their keys at once, and only those', async () => {
+    await enqueue({ dedupeKey: 'reply:1' });
+    await enqueue({ dedupeKey: 'other' });
+    await enqueue({ dedupeKey: 'later', runAt: now + 60_000 });
+    const w = worker({ effect: writeEffect });
+    expect(await w.runNow(['reply:1', 'later'])).to.equal(1);
+    const states = await db('jobs').orderBy('id').pluck('state');
+    expect(states).to.deep.equal(['done', 'queued', 'queued']);
   });
 
   it('keeps polling when the database fails, logging each error', async () => {
