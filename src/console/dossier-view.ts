@@ -67,19 +67,33 @@ const EVENT_WORD: Record<string, string> = {
   'sla-escalated': 'Belofte niet gehaald, gemeld aan managers',
 };
 
+/** Mail no person wrote, in words (see src/channels/email/auto-mail.ts for the kinds). */
+const AUTOMATIC_WORD: Record<string, string> = {
+  'auto-reply': 'afwezigheidsmelding of automatisch antwoord',
+  'read-receipt': 'leesbevestiging',
+  'feedback-report': 'spam- of misbruikmelding van een mailprovider',
+  report: 'automatisch rapport',
+  'auto-generated': 'automatisch bericht',
+  'mailing-list': 'mailinglijst',
+  bulk: 'massamail',
+  'no-reply': 'afzender neemt geen antwoord aan',
+  'null-sender': 'bericht van een mailserver',
+};
+
 /** Events about an address, in words: the raw fields (`proof: agent`, `via: email-text`) mean little to an agent. */
 const ADDRESS_EVENT_DETAILS = new Map<string, (data: Record<string, unknown>, words: AddressWords) => Detail[]>([
   ['identity-proven', (data, words) => [address(data), { name: 'Bewijs', value: proofWords({ proof: text(data.proof), by: typeof data.agent === 'string' ? data.agent : null }, words) }]],
   ['identity-claimed', (data) => [{ name: `Mogelijk ${kindWord(text(data.kind))}`, value: text(data.value) }, { name: 'Herkomst', value: viaWord(text(data.via)) }]],
   ['identity-rejected', (data, words) => [address(data), { name: 'Afgewezen door', value: words.agentName(text(data.agent)) }]],
+  ['acknowledgement-withheld', (data) => [{ name: 'Soort', value: AUTOMATIC_WORD[text(data.reason)] ?? text(data.reason) }, ...(data.signal ? [{ name: 'Herkend aan', value: text(data.signal) }] : [])]],
   ['chat-verified', (data) => [address(data), { name: 'Verder op klacht', value: text(data.reference) }, ...(data.from ? [{ name: 'Kwam van klacht', value: text(data.from) }] : [])]],
 ]);
 
 /** Everything on the thread, oldest first, in the words an agent reads. */
 export async function dossierTimeline(db: DbOrTrx, args: { threadId: number; words: AddressWords }): Promise<TimelineEntry[]> {
-  const contacts: { id: number; channel: Channel; direction: 'inbound' | 'outbound'; at: number; body: string; verified: boolean | number; from_kind: string | null; from_value: string | null; delivery_status: string | null; delivery_error_code: string | null }[] = await db('contacts')
+  const contacts: { id: number; channel: Channel; direction: 'inbound' | 'outbound'; at: number; body: string; verified: boolean | number; from_kind: string | null; from_value: string | null; automatic: string | null; delivery_status: string | null; delivery_error_code: string | null }[] = await db('contacts')
     .where({ thread_id: args.threadId })
-    .select('id', 'channel', 'direction', 'at', 'body', 'verified', 'from_kind', 'from_value', 'delivery_status', 'delivery_error_code');
+    .select('id', 'channel', 'direction', 'at', 'body', 'verified', 'from_kind', 'from_value', 'automatic', 'delivery_status', 'delivery_error_code');
   const attachments: { contact_id: number; filename: string; size: number; kept: boolean | number }[] = await db('attachments')
     .whereIn('contact_id', contacts.map((contact) => contact.id))
     .orderBy('id')
@@ -91,7 +105,10 @@ export async function dossierTimeline(db: DbOrTrx, args: { threadId: number; wor
     ...contacts.map((contact) => ({
       at: Number(contact.at),
       channel: contact.channel,
-      label: `${CHANNEL_WORD[contact.channel]} ${contact.direction === 'inbound' ? 'van de klant' : 'aan de klant'}`,
+      // An out-of-office is a note about the customer, not her words.
+      label: contact.automatic
+        ? `${CHANNEL_WORD[contact.channel]}, automatisch: ${AUTOMATIC_WORD[contact.automatic] ?? contact.automatic}`
+        : `${CHANNEL_WORD[contact.channel]} ${contact.direction === 'inbound' ? 'van de klant' : 'aan de klant'}`,
       text: contact.body,
       // A chat's address is its session id: no help to an agent, so a chat contact names no sender.
       sender: contact.direction === 'inbound' ? { from: contact.from_kind === 'chat' ? null : contact.from_value, verified: Boolean(contact.verified) } : null,

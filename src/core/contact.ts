@@ -47,10 +47,11 @@ export interface InboundContact {
   /** Files sent with it (email); one without `content` was over the size limit and is kept as metadata. */
   attachments?: InboundAttachment[];
   /**
-   * Why no person wrote it (an out-of-office, a mailing list): it is stored like any contact,
-   * but never acknowledged, so two automatic systems cannot answer each other forever (RFC 3834).
+   * Why no person wrote it (an out-of-office, a mailing list, a read receipt), and the signal that
+   * said so ("X-Apple-Action: VACATION"): it is stored like any contact, and marked so, but never
+   * acknowledged, so two automatic systems cannot answer each other forever (RFC 3834).
    */
-  automatic?: string;
+  automatic?: { kind: string; signal: string };
   /** When the provider received it (epoch ms). */
   at: number;
   raw?: unknown;

@@ -15,6 +15,7 @@ import * as loginFailuresMigration from '../../migrations/20261202_015_login_fai
 import * as mailQuarantineMigration from '../../migrations/20261202_016_mail_quarantine';
 import * as promisesMigration from '../../migrations/20261203_017_promises';
 import * as outboundSendsMigration from '../../migrations/20261203_018_outbound_sends';
+import * as automaticContactsMigration from '../../migrations/20261203_019_automatic_contacts';
 
 export type Db = Knex;
 export type DbOrTrx = Knex | Knex.Transaction;
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261202_016_mail_quarantine': mailQuarantineMigration,
   '20261203_017_promises': promisesMigration,
   '20261203_018_outbound_sends': outboundSendsMigration,
+  '20261203_019_automatic_contacts': automaticContactsMigration,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -22,7 +22,8 @@ export interface Dossier {
   issue: { category: string | null; summary: string | null };
   /** `delivery`: what the provider last reported for an outbound message; absent before any report, and on inbound contacts. */
   /** `verified`: the hub has proof it came from the thread's customer (outbound: always); `from`: the address it came from. */
-  contacts: { channel: string; direction: string; at: string; body: string; verified: boolean; from: string | null; delivery?: { status: string; errorCode: string | null } }[];
+  /** `automatic`: why no person wrote it (auto-reply, read-receipt, mailing-list, …; see src/channels/email/auto-mail.ts), absent when one did. */
+  contacts: { channel: string; direction: string; at: string; body: string; verified: boolean; from: string | null; automatic?: string; delivery?: { status: string; errorCode: string | null } }[];
   advice: { at: string; agent: string; text: string }[];
   /** `actualStart` and `outcome`: when the call was placed and how it ended (punctuality), null until then. */
   callbacks: { start: string; end: string; status: string; agent: string; actualStart: string | null; outcome: string | null }[];
@@ -41,7 +42,7 @@ export async function getDossier(db: DbOrTrx, options: { reference: string; time
   const contacts = await db('contacts')
     .where({ thread_id: thread.id })
     .orderBy([{ column: 'at' }, { column: 'id' }])
-    .select('channel', 'direction', 'at', 'body', 'verified', 'from_value', 'delivery_status', 'delivery_error_code');
+    .select('channel', 'direction', 'at', 'body', 'verified', 'from_value', 'automatic', 'delivery_status', 'delivery_error_code');
   const advice = await db('advice').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('agent', 'text', 'at');
   const timeline = await db('timeline_events').where({ thread_id: thread.id }).orderBy([{ column: 'at' }, { column: 'id' }]).select('kind', 'data', 'at');
   const linked = thread.linked_thread_id ? await db('threads').where({ id: thread.linked_thread_id }).first('reference') : undefined;
@@ -74,6 +75,7 @@ export async function getDossier(db: DbOrTrx, options: { reference: string; time
       body: contact.body,
       verified: Boolean(contact.verified),
       from: contact.from_value ?? null,
+      ...(contact.automatic ? { automatic: contact.automatic } : {}),
       ...(contact.delivery_status ? { delivery: { status: contact.delivery_status, errorCode: contact.delivery_error_code ?? null } } : {}),
     })),
     advice: advice.map((entry) => ({ at: iso(entry.at), agent: entry.agent, text: entry.text })),

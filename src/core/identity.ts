@@ -1,7 +1,7 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 // Number types (mobile or fixed line) need the full metadata; parsing alone does not.
 import { parsePhoneNumberFromString as parseWithTypes } from 'libphonenumber-js/max';
-import { z } from 'zod';
+import { domainToASCII, domainToUnicode } from 'node:url';
 
 /** The ways a customer can be recognised. Phones are E.164, emails lower case. */
 export type IdentityKind = 'phone' | 'email' | 'chat';
@@ -37,11 +37,29 @@ export function isMobileNumber(e164: string): boolean {
   return type === 'MOBILE' || type === 'FIXED_LINE_OR_MOBILE';
 }
 
-const emailSchema = z.email();
+/**
+ * RFC 5321 dot-atoms with RFC 6531/6532 UTF-8: letters of any script, digits and
+ * !#$%&'*+-/=?^_`{|}~, in dot-separated runs. (Quoted local parts are refused: nobody writes a
+ * complaint from "john doe"@example.com.)
+ */
+const LOCAL_PART = /^[\p{L}\p{M}\p{N}!#$%&'*+\-/=?^_`{|}~]+(\.[\p{L}\p{M}\p{N}!#$%&'*+\-/=?^_`{|}~]+)*$/u;
+/** A DNS label in ASCII (an internationalised one as its xn-- form). */
+const DOMAIN_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/**
+ * "Els@Example.NL" → "els@example.nl"; also UTF-8 addresses (RFC 6532: "jdöe@mächine.example",
+ * the domain in Unicode however it was written) and dotless domains ("xxxxx@xxxxx": RFC 5321
+ * allows them, intranets use them). Undefined for what cannot be an address.
+ */
 export function normalizeEmail(input: string): string | undefined {
-  const lowered = input.trim().toLowerCase();
-  return emailSchema.safeParse(lowered).success ? lowered : undefined;
+  const lowered = input.trim().normalize('NFC').toLowerCase();
+  const at = lowered.lastIndexOf('@');
+  if (at < 1 || lowered.length > 254) return undefined;
+  const local = lowered.slice(0, at);
+  const ascii = domainToASCII(lowered.slice(at + 1));
+  if (Buffer.byteLength(local) > 64 || !LOCAL_PART.test(local)) return undefined;
+  if (!ascii || ascii.length > 253 || !ascii.split('.').every((label) => DOMAIN_LABEL.test(label))) return undefined;
+  return `${local}@${domainToUnicode(ascii)}`;
 }
 
 /** Normalises an identity; undefined when the value cannot be one of its kind. */

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { enqueueJob, enqueueJobs, type JobSpec } from '../jobs/queue';
 import { isPostgres, isUniqueViolation, type Db, type DbOrTrx } from './db';
 import { MAX_CLAIMS, type ClaimedIdentity, type InboundContact, type IngestResult, type Language, type MatchedBy } from './contact';
+import { fillCustomerName } from './customer-name';
 import { normalizeIdentity, type Identity } from './identity';
 import { addProvenAddress, ownerOf, recordClaim } from './proof';
 import { findReference, newReference } from './reference';
@@ -145,7 +146,7 @@ async function ingestInTransaction(trx: Knex.Transaction, deps: IngestDeps, cont
   const customerId = knownCustomerId ?? (await createCustomer(trx, contact));
   // A customer made just now has this contact's name and language already.
   const newCustomer = knownCustomerId === undefined;
-  if (!newCustomer && verified) await fillCustomerName(trx, customerId, contact.name);
+  if (!newCustomer && verified) await fillCustomerName(trx, { customerId, name: contact.name, address: from?.value });
 
   const thread = placement.kind === 'join' ? placement.thread : await openThread(trx, deps.sla, { contact, customerId, newCustomer, placement });
   const contactId = await insertContact(trx, { threadId: thread.id, contact, from, verified });
@@ -206,19 +207,20 @@ async function place(
     if (thread?.status === 'open' && thread.customer_id === senderCustomerId) return { kind: 'join', thread, matchedBy: 'conversation' };
   }
 
-  const repliedTo = await threadRepliedTo(trx, contact.inReplyTo ?? []);
-  if (repliedTo) {
-    // Only the thread's own customer joins by reply headers; anyone else (a colleague in Cc, a
-    // forwarded mail answered by a stranger) gets a thread of their own, linked to this one.
-    if (repliedTo.status !== 'open') return { kind: 'open', linkTo: { thread: repliedTo, reason: 'reply-to-closed-thread' } };
-    if (repliedTo.customer_id === senderCustomerId) return { kind: 'join', thread: repliedTo, matchedBy: 'reply-headers' };
-    return { kind: 'open', linkTo: { thread: repliedTo, reason: 'reply-from-other-sender' } };
-  }
+  // Only the thread's own customer joins by reply headers, and her own open thread anywhere in the
+  // chain wins: a reply-all that answers a colleague's message on another thread is still hers.
+  const repliedTo = await threadsRepliedTo(trx, contact.inReplyTo ?? []);
+  const own = repliedTo.find((thread) => thread.status === 'open' && thread.customer_id === senderCustomerId);
+  if (own) return { kind: 'join', thread: own, matchedBy: 'reply-headers' };
 
-  if (senderCustomerId !== undefined) {
-    const open = await trx('threads').where({ customer_id: senderCustomerId, status: 'open' }).limit(2).select('id', 'reference', 'customer_id', 'status');
-    if (open.length === 1) return { kind: 'join', thread: open[0] as ThreadRow, matchedBy: 'identity' };
-  }
+  // The sender's one open thread, also when the mail answers someone else's thread or a closed one.
+  const open = senderCustomerId === undefined ? undefined : await onlyOpenThreadOf(trx, senderCustomerId);
+  if (open) return { kind: 'join', thread: open, matchedBy: 'identity' };
+
+  // Otherwise someone answering another's thread (a colleague in Cc, a forwarded mail answered by a
+  // stranger), or a closed thread, gets a thread of their own, linked to the one answered.
+  const nearest = repliedTo[0];
+  if (nearest) return { kind: 'open', linkTo: { thread: nearest, reason: nearest.status === 'open' ? 'reply-from-other-sender' : 'reply-to-closed-thread' } };
   const claimedThread = await openThreadOfClaimedOwner(trx, args.claims, senderCustomerId);
   return claimedThread ? { kind: 'open', linkTo: { thread: claimedThread, reason: 'claimed-address' } } : { kind: 'open' };
 }
@@ -246,19 +248,28 @@ function threadBy(trx: Knex.Transaction, where: { reference: string } | { id: nu
   return trx('threads').where(where).first('id', 'reference', 'customer_id', 'status');
 }
 
-/** In-Reply-To first, then References from newest to oldest: the nearest message we know wins. */
-async function threadRepliedTo(trx: Knex.Transaction, messageIds: string[]): Promise<ThreadRow | undefined> {
-  if (messageIds.length === 0) return undefined;
+/** The customer's open thread when she has exactly one: with two, a contact without reference or reply headers is not guessed onto either. */
+async function onlyOpenThreadOf(trx: Knex.Transaction, customerId: number): Promise<ThreadRow | undefined> {
+  const open: ThreadRow[] = await trx('threads').where({ customer_id: customerId, status: 'open' }).limit(2).select('id', 'reference', 'customer_id', 'status');
+  return open.length === 1 ? open[0] : undefined;
+}
+
+/** The threads of the messages a mail replies to, nearest first (In-Reply-To, then References from newest to oldest), each once. */
+async function threadsRepliedTo(trx: Knex.Transaction, messageIds: string[]): Promise<ThreadRow[]> {
+  if (messageIds.length === 0) return [];
   const rows: { message_id: string; thread_id: number }[] = await trx('contacts')
     .whereIn('message_id', messageIds)
     .select('message_id', 'thread_id');
   const byMessageId = new Map(rows.map((row) => [row.message_id, row.thread_id]));
   const [inReplyTo, ...references] = messageIds;
-  for (const id of [inReplyTo, ...references.reverse()]) {
+  const threadIds = [inReplyTo, ...references.reverse()].flatMap((id) => {
     const threadId = id === undefined ? undefined : byMessageId.get(id);
-    if (threadId !== undefined) return threadBy(trx, { id: threadId });
-  }
-  return undefined;
+    return threadId === undefined ? [] : [threadId];
+  });
+  const distinct = [...new Set(threadIds)];
+  if (distinct.length === 0) return [];
+  const threads: ThreadRow[] = await trx('threads').whereIn('id', distinct).select('id', 'reference', 'customer_id', 'status');
+  return distinct.flatMap((id) => threads.filter((thread) => thread.id === id));
 }
 
 async function openThread(
@@ -296,7 +307,7 @@ async function openThread(
   }
   const jobs: JobSpec[] = [];
   if (contact.automatic) {
-    await recordEvent(trx, { threadId, kind: 'acknowledgement-withheld', at: contact.at, data: { reason: contact.automatic } });
+    await recordEvent(trx, { threadId, kind: 'acknowledgement-withheld', at: contact.at, data: { reason: contact.automatic.kind, signal: contact.automatic.signal } });
   } else {
     jobs.push({ kind: ACKNOWLEDGE_JOB, payload: { threadId }, runAt: contact.at, dedupeKey: `${ACKNOWLEDGE_JOB}:${threadId}` });
   }
@@ -339,10 +350,6 @@ async function customerLanguage(trx: Knex.Transaction, customerId: number): Prom
   return customer?.language === 'en' ? 'en' : DEFAULT_LANGUAGE;
 }
 
-async function fillCustomerName(trx: Knex.Transaction, customerId: number, name: string | undefined): Promise<void> {
-  if (name?.trim()) await trx('customers').where({ id: customerId }).whereNull('name').update({ name: name.trim() });
-}
-
 /** The new contact's id; undefined when this provider id is stored already (a retry). */
 async function insertContact(
   trx: Knex.Transaction,
@@ -358,6 +365,7 @@ async function insertContact(
       from_kind: from?.kind ?? null,
       from_value: from?.value ?? null,
       verified,
+      automatic: contact.automatic?.kind ?? null,
       body: contact.body,
       at: contact.at,
       raw: contact.raw === undefined ? null : JSON.stringify(contact.raw),

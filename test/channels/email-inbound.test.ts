@@ -50,11 +50,11 @@ describe('email handed over to be stored, a fetched batch at a time', () => {
     expect(store.calls.map((contacts) => contacts.map((contact) => contact.from?.value))).to.deep.equal([['klant1@example.com', 'klant2@example.com', 'klant3@example.com']]);
   });
 
-  it('a message without a sender is handled without a contact; the others of the batch are stored', async () => {
+  it('a message without a sender is stored as a contact without an address, in its place in the batch', async () => {
     const store = recordingStore();
     const handled = await inboundEmailHandler(deps(store.ingestInOrder))([fetched(1, numberedComplaint(1)), fetched(2, 'no mail at all'), fetched(3, numberedComplaint(3))]);
     expect(handled).to.deep.equal([HANDLED, HANDLED, HANDLED]);
-    expect(store.calls[0]?.map((contact) => contact.from?.value)).to.deep.equal(['klant1@example.com', 'klant3@example.com']);
+    expect(store.calls[0]?.map((contact) => contact.from?.value)).to.deep.equal(['klant1@example.com', undefined, 'klant3@example.com']);
   });
 
   it('a contact the store refused is refused with the error and what its headers say; the others are handled', async () => {

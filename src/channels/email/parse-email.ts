@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { compile } from 'html-to-text';
 import { searchPhoneNumbersInText } from 'libphonenumber-js';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { isAddressAsName } from '../../core/customer-name';
 import { MAX_ATTACHMENT_BYTES, MAX_CLAIMS, type ClaimedIdentity, type InboundAttachment, type InboundContact } from '../../core/contact';
-import { automaticKind, rawHeader, type AutomaticKind } from './auto-mail';
+import { classifyMail, rawHeader } from './auto-mail';
 import { forwardedFor, type MailAddress } from './forwarded';
 import { MAIL_LIMITS, storable, storableLabel, storableMessageId } from './mail-limits';
 import { newText } from './quoted-text';
@@ -18,7 +19,7 @@ export interface OwnMail {
 export type InboundEmail =
   | { kind: 'contact'; contact: InboundContact }
   | { kind: 'bounce'; bouncedMessageIds: string[]; status: string | undefined; at: number }
-  | { kind: 'ignored'; reason: 'own-address' | 'no-sender'; messageId: string | undefined };
+  | { kind: 'ignored'; reason: 'own-address' | 'delivery-notice'; messageId: string | undefined };
 
 /**
  * Parses a raw RFC 5322 message (as fetched over IMAP) into what the hub stores. Text is
@@ -26,21 +27,23 @@ export type InboundEmail =
  * Charsets (ISO-8859-1, Windows-1252, ...) are decoded by mailparser/libmime.
  */
 export async function parseEmail(source: Buffer, own: OwnMail, receivedAt: number): Promise<InboundEmail> {
-  const mail = await simpleParser(source, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
+  // Delivery-status parts as attachments: the classification reads their Action fields, and they are no text of a person.
+  const mail = await simpleParser(source, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, keepDeliveryStatus: true });
   const author = firstAddress(mail.from);
-  const automatic = automaticKind(mail, author?.address, own.addresses);
+  const automatic = classifyMail(mail, own.addresses);
   const messageId = mail.messageId ? storableMessageId(angle(mail.messageId)) : undefined;
 
-  if (automatic === 'own-address') return { kind: 'ignored', reason: 'own-address', messageId };
-  if (automatic === 'bounce') return { kind: 'bounce', bouncedMessageIds: bouncedMessageIds(mail), status: dsnStatus(mail), at: receivedAt };
+  if (automatic?.kind === 'own-address' || automatic?.kind === 'delivery-notice') return { kind: 'ignored', reason: automatic.kind, messageId };
+  if (automatic?.kind === 'bounce') return { kind: 'bounce', bouncedMessageIds: bouncedMessageIds(mail), status: dsnStatus(mail), at: receivedAt };
   // A web form mails "From: noreply@shop" with the customer in Reply-To: answers go where a mail client would send them.
   const replyTo = firstAddress(mail.replyTo);
+  // No sender at all (no From, "From: <>" that is no bounce): still a contact an agent sees, on a
+  // thread of its own; with no address, nothing is sent back.
   const sender = replyTo ?? author;
-  if (!sender) return { kind: 'ignored', reason: 'no-sender', messageId };
 
   const subject = storable(mail.subject ?? '', MAIL_LIMITS.labelChars);
   const text = storable(mailText(mail), MAIL_LIMITS.rawTextChars);
-  const onBehalfOf = forwardedFor({ subject, text, sender: sender.address, ownDomains: own.domains });
+  const onBehalfOf = forwardedFor({ subject, text, sender: sender?.address, ownDomains: own.domains });
   const customer = onBehalfOf ?? sender;
   const attachments = (mail.attachments ?? []).map((attachment, index) => toAttachment(attachment, index < MAIL_LIMITS.attachments));
   const body = storable(onBehalfOf ? text : newText(text), MAIL_LIMITS.bodyChars);
@@ -50,9 +53,9 @@ export async function parseEmail(source: Buffer, own: OwnMail, receivedAt: numbe
     contact: {
       channel: 'email',
       providerId: providerId(mail, text),
-      from: { kind: 'email', value: customer.address },
+      from: customer && { kind: 'email', value: customer.address },
       unprovenBecause: unprovenSender({ mail, author, replyTo, onBehalfOf }),
-      name: customer.name === undefined ? undefined : storableLabel(customer.name),
+      name: customer?.name,
       // "Bel me op 06 12345678": a claim the agent sees as a possible number, never proof. Only from
       // what she wrote now: quoted history holds our own numbers, a forward the colleague's.
       claimedIdentities: onBehalfOf ? [] : phonesIn(body),
@@ -62,12 +65,12 @@ export async function parseEmail(source: Buffer, own: OwnMail, receivedAt: numbe
       messageId,
       inReplyTo: replyChain(mail),
       attachments,
-      automatic: automaticReason(automatic),
+      automatic,
       at: receivedAt,
       raw: {
         headers: keptHeaders(mail),
         text,
-        ...(onBehalfOf ? { forwardedBy: sender.address } : {}),
+        ...(onBehalfOf ? { forwardedBy: sender?.address } : {}),
         ...(mail.html && !mail.text ? { htmlOnly: true } : {}),
       },
     },
@@ -103,10 +106,6 @@ function keptHeaders(mail: ParsedMail): string[] {
     kept.push(storable(header.line, MAIL_LIMITS.headerChars));
   }
   return kept;
-}
-
-function automaticReason(kind: AutomaticKind | undefined): string | undefined {
-  return kind === 'auto-reply' || kind === 'mailing-list' || kind === 'bulk' ? kind : undefined;
 }
 
 /**
@@ -181,10 +180,13 @@ function angle(id: string): string {
   return trimmed.startsWith('<') ? trimmed : `<${trimmed}>`;
 }
 
+/** The first entry with an address; its display name only when it is one (see isAddressAsName). */
 function firstAddress(from: AddressObject | undefined): MailAddress | undefined {
   const entry = from?.value.find((value) => value.address);
   if (!entry?.address) return undefined;
-  return entry.name ? { address: entry.address.toLowerCase(), name: entry.name } : { address: entry.address.toLowerCase() };
+  const address = entry.address.toLowerCase();
+  const name = entry.name ? storableLabel(entry.name).trim() : '';
+  return name && !isAddressAsName(name, entry.address) ? { address, name } : { address };
 }
 
 /** The language the mail declares (Content-Language, as Outlook sets it); otherwise the customer's or Dutch. */
