@@ -94,6 +94,15 @@ describe('email parsing (RFC 3834 guards, keys, quoted history)', () => {
     expect(digest.body.length).to.be.at.most(100_010);
   });
 
+  it('takes Hotmail\'s junk-mail report (JMRP: no ARF part, X-HmXmrOriginalRecipient in the enclosed mail) for a feedback report', async () => {
+    expect(contactOf(await parseEmail(corpusMail('sisimai/arf-22.eml'), OWN, AT)).automatic).to.deep.equal({ kind: 'feedback-report', signal: 'an enclosed message with X-HmXmrOriginalRecipient' });
+  });
+
+  it('keeps an attachment whose Content-Type is broken ("Content-Type: ; name=facejj.jpg") as application/octet-stream', async () => {
+    const attachments = contactOf(await parseEmail(corpusMail('flanker/spam--broken-ctype.eml'), OWN, AT)).attachments ?? [];
+    expect(attachments.map((attachment) => attachment.contentType)).to.include('application/octet-stream');
+  });
+
   it('drops a display name that only repeats the address, keeps a real one', async () => {
     expect(contactOf(await parseEmail(mail({ From: '"els.jansen@gmail.com" <els.jansen@gmail.com>' }), OWN, AT)).name).to.equal(undefined);
     expect(contactOf(await parseEmail(mail({ From: 'els.jansen <els.jansen@gmail.com>' }), OWN, AT)).name).to.equal(undefined);

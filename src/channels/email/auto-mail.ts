@@ -46,8 +46,8 @@ interface Signals {
   partTypes: string[];
   /** The Action fields of a delivery-status part (failed, delayed, delivered, relayed, expanded). */
   dsnActions: string[];
-  /** The start of the header blocks of enclosed messages (message/rfc822 parts): what a report sends back. */
-  enclosedHeaders: string;
+  /** The start of the message as received, where a report's enclosed headers are (mailparser folds an inline message/rfc822 into the text). */
+  head: string;
   own: ReadonlySet<string>;
 }
 
@@ -77,7 +77,7 @@ const RULES: Rule[] = [
   ['read-receipt', (mail) => reportOf(mail, 'disposition-notification', 'message/disposition-notification')],
   ['feedback-report', (mail) => reportOf(mail, 'feedback-report', 'message/feedback-report')],
   // Hotmail's junk mail reporting program (JMRP) sends the complained-about mail back without an ARF part.
-  ['feedback-report', (mail) => (/^x-hmxmroriginalrecipient:/im.test(mail.enclosedHeaders) ? 'an enclosed message with X-HmXmrOriginalRecipient' : undefined)],
+  ['feedback-report', (mail) => (/^x-hmxmroriginalrecipient:/im.test(mail.head) ? 'an enclosed message with X-HmXmrOriginalRecipient' : undefined)],
   ['bounce', (mail) => daemonSignal(mail)],
   ['report', (mail) => (mail.reportType !== undefined ? `Content-Type: multipart/report; report-type=${mail.reportType || '(none)'}` : undefined)],
   ['auto-reply', (mail) => autoReplySignal(mail)],
@@ -88,9 +88,9 @@ const RULES: Rule[] = [
   ['null-sender', (mail) => (mail.header('return-path').replace(/\s/g, '') === '<>' ? 'Return-Path: <>' : undefined)],
 ];
 
-/** Undefined for mail a person wrote. */
-export function classifyMail(mail: ParsedMail, own: ReadonlySet<string>): Classification | undefined {
-  const signals = signalsOf(mail, own);
+/** Undefined for mail a person wrote. `source`: the message as received, `own`: the hub's own addresses. */
+export function classifyMail(args: { mail: ParsedMail; source: Buffer; own: ReadonlySet<string> }): Classification | undefined {
+  const signals = signalsOf(args);
   for (const [kind, rule] of RULES) {
     const signal = rule(signals);
     if (signal !== undefined) return { kind, signal };
@@ -104,7 +104,7 @@ export function rawHeader(mail: ParsedMail, name: string): string {
   return line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
 }
 
-function signalsOf(mail: ParsedMail, own: ReadonlySet<string>): Signals {
+function signalsOf({ mail, source, own }: { mail: ParsedMail; source: Buffer; own: ReadonlySet<string> }): Signals {
   const author = mail.from?.value[0];
   const contentType = mail.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
   const parts = mail.attachments ?? [];
@@ -118,16 +118,13 @@ function signalsOf(mail: ParsedMail, own: ReadonlySet<string>): Signals {
     dsnActions: parts
       .filter((part) => /^message\/(global-)?delivery-status$/i.test(String(part.contentType ?? '')))
       .flatMap((part) => [...part.content.toString('utf8').matchAll(/^action:\s*([a-z]+)/gim)].map((match) => (match[1] as string).toLowerCase())),
-    enclosedHeaders: parts
-      .filter((part) => /^(message\/rfc822|text\/rfc822-headers)$/i.test(String(part.contentType ?? '')))
-      .map((part) => part.content.subarray(0, ENCLOSED_HEADER_BYTES).toString('latin1'))
-      .join('\n'),
+    head: source.subarray(0, HEAD_BYTES).toString('latin1'),
     own,
   };
 }
 
-/** Enough of an enclosed message to read its headers, not its body. */
-const ENCLOSED_HEADER_BYTES = 8 * 1024;
+/** Enough of a report to read its enclosed message's headers, not a photo's bytes. */
+const HEAD_BYTES = 64 * 1024;
 
 /** RFC 3464: report-type=delivery-status, or a delivery-status part in a report that names no type (or in plain multipart/mixed). */
 function isDsn(mail: Signals): boolean {

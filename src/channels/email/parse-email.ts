@@ -30,7 +30,7 @@ export async function parseEmail(source: Buffer, own: OwnMail, receivedAt: numbe
   // Delivery-status parts as attachments: the classification reads their Action fields, and they are no text of a person.
   const mail = await simpleParser(source, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, keepDeliveryStatus: true });
   const author = firstAddress(mail.from);
-  const automatic = classifyMail(mail, own.addresses);
+  const automatic = classifyMail({ mail, source, own: own.addresses });
   const messageId = mail.messageId ? storableMessageId(angle(mail.messageId)) : undefined;
 
   if (automatic?.kind === 'own-address' || automatic?.kind === 'delivery-notice') return { kind: 'ignored', reason: automatic.kind, messageId };
@@ -126,8 +126,9 @@ function providerId(mail: ParsedMail, text: string): string {
 function toAttachment(attachment: ParsedMail['attachments'][number], keep: boolean): InboundAttachment {
   const size = attachment.size ?? attachment.content.length;
   return {
-    filename: storableLabel(attachment.filename ?? 'attachment'),
-    contentType: storableLabel(attachment.contentType),
+    // A broken part header ("Content-Type: ; name=x.jpg") leaves mailparser without a type or name.
+    filename: storableLabel(typeof attachment.filename === 'string' && attachment.filename ? attachment.filename : 'attachment'),
+    contentType: storableLabel(typeof attachment.contentType === 'string' && attachment.contentType ? attachment.contentType : 'application/octet-stream'),
     size,
     ...(keep && size <= MAX_ATTACHMENT_BYTES ? { content: attachment.content } : {}),
   };
