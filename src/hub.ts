@@ -14,6 +14,7 @@ import { slackRouter } from './channels/slack/slack-app';
 import { twilioRouter, withTwilioSenders } from './channels/twilio';
 import { createTwilioAccount } from './channels/twilio/client';
 import { TwilioAgentDialer } from './channels/voice/callback-calls';
+import { callSendKind } from './callbacks/call-send';
 import { callbackCallJob, callbackNoticeJob, type AgentDialer } from './callbacks/execution';
 import { OfferLinks } from './callbacks/offer-link';
 import { CALLBACK_CALL_JOB, CALLBACK_CONFIRM_JOB, CALLBACK_REMIND_JOB } from './callbacks/schedule';
@@ -26,10 +27,17 @@ import { contactIngest, type ContactIngest } from './core/group-commit';
 import { ACKNOWLEDGE_JOB, ATTACHMENT_REFUSED_JOB, ESCALATE_JOB } from './core/ingest';
 import { escalateJob } from './escalation/escalate-job';
 import { SlaClock } from './core/sla';
+import { OUTBOUND_SEND_JOB, type SendKind } from './core/send-ledger';
 import { createApp } from './http/app';
 import { JOBS_PURGE_JOB, jobsPurgeJob, scheduleJobsPurge } from './jobs/purge';
-import { JobWorker, type JobHandler } from './jobs/worker';
+import { JobWorker, type AnyJobHandler } from './jobs/worker';
 import { createMetrics } from './metrics';
+import { HubSenders } from './outbound/hub-senders';
+import { leadWarnings } from './outbound/lead-warning';
+import { messageSendKind } from './outbound/message-send';
+import { outboundSendJob } from './outbound/send-job';
+import type { SendKindHandler } from './outbound/send-kind';
+import { slackPoster } from './channels/slack/slack-poster';
 import { hostname } from 'node:os';
 
 export interface HubOptions {
@@ -56,6 +64,7 @@ export class Hub {
     readonly ctx: HubContext,
     private readonly runJobs: boolean,
     dialer: AgentDialer | undefined,
+    senders: HubSenders,
   ) {
     this.contacts = contactIngest(ctx);
     this.mailbox = mailboxWatcher(ctx, (contacts) => this.ingestInOrder(contacts));
@@ -70,7 +79,15 @@ export class Hub {
       ],
       () => (this.mailbox ? { mailbox: this.mailbox.status() } : {}),
     );
-    const handlers = new Map<string, JobHandler>([
+    const sendKinds: SendKindHandler[] = [messageSendKind(ctx.senders), ...(dialer ? [callSendKind(ctx, dialer)] : [])];
+    const sendJob = outboundSendJob({
+      kinds: new Map<SendKind, SendKindHandler>(sendKinds.map((kind) => [kind.kind, kind])),
+      clock: ctx.clock,
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+      warnLeads: leadWarnings({ db: ctx.db, config: ctx.config, poster: slackPoster(ctx.env), clock: ctx.clock, logger: ctx.logger }),
+    });
+    const handlers = new Map<string, AnyJobHandler>([
       [ACKNOWLEDGE_JOB, acknowledgeJob(ctx)],
       [ATTACHMENT_REFUSED_JOB, attachmentRefusedJob(ctx)],
       [ESCALATE_JOB, escalateJob(ctx)],
@@ -78,8 +95,10 @@ export class Hub {
       [CALLBACK_REMIND_JOB, callbackNoticeJob(ctx, 'reminder')],
       [CALLBACK_CALL_JOB, callbackCallJob(ctx, dialer)],
       [JOBS_PURGE_JOB, jobsPurgeJob(ctx)],
+      [OUTBOUND_SEND_JOB, sendJob],
     ]);
-    this.worker = new JobWorker({ db: ctx.db, handlers, workerId: `${hostname()}:${process.pid}`, clock: ctx.clock, logger: ctx.logger });
+    this.worker = new JobWorker({ db: ctx.db, handlers, workerId: `${hostname()}:${process.pid}`, concurrency: ctx.env.JOB_CONCURRENCY, clock: ctx.clock, logger: ctx.logger });
+    senders.runWith(this.worker);
   }
 
   static async create(options: HubOptions): Promise<Hub> {
@@ -93,22 +112,24 @@ export class Hub {
     }
     const config = options.env.HUB_TIMEZONE ? { ...options.config, timezone: options.env.HUB_TIMEZONE } : options.config;
     const twilioAccount = createTwilioAccount(options.env);
+    const clock = options.clock ?? Date.now;
+    const senders = new HubSenders(withChatSender(withTwilioSenders(withSmtpSender(outboxSenders(CHANNELS), options.env), twilioAccount, { publicUrl: options.env.PUBLIC_URL, clock })));
     const ctx: HubContext = {
       env: options.env,
       config,
       db,
       sla: new SlaClock(config),
-      senders: withChatSender(withTwilioSenders(withSmtpSender(outboxSenders(CHANNELS), options.env), twilioAccount, options.env.PUBLIC_URL)),
+      senders,
       metrics: createMetrics(db),
       offerLinks: new OfferLinks({ secret: options.env.CALLBACK_LINK_SECRET, publicUrl: options.env.PUBLIC_URL }),
       logger,
       background: new BackgroundTasks(),
-      clock: options.clock ?? Date.now,
+      clock,
     };
     if (ctx.offerLinks.ephemeral) logger.warn('CALLBACK_LINK_SECRET is unset: emailed callback links work only until this process restarts, and only on this instance');
     // One Twilio client for the process: SMS out and the callback calls. Without an account, SMS go to the outbox and callbacks are started from Slack.
-    const dialer = twilioAccount && new TwilioAgentDialer({ account: twilioAccount, publicUrl: options.env.PUBLIC_URL });
-    return new Hub(ctx, options.runJobs ?? true, dialer);
+    const dialer = twilioAccount && new TwilioAgentDialer({ account: twilioAccount, publicUrl: options.env.PUBLIC_URL, clock });
+    return new Hub(ctx, options.runJobs ?? true, dialer, senders);
   }
 
   /** The channels' way in: every inbound contact passes here. */

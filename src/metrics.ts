@@ -1,7 +1,16 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from './core/db';
+import { pendingSends } from './core/send-ledger';
 
-export interface HubMetrics {
+/** What the outbound-send job counts (src/outbound/send-job.ts). */
+export interface OutboundMetrics {
+  /** Sends that ended: sent, reconciled (found at the provider after a lost answer), withheld, refused, gave-up. */
+  outboundSends: Counter<'channel' | 'outcome'>;
+  /** Provider calls that failed, transient or permanent. */
+  outboundAttemptFailures: Counter<'channel' | 'failure'>;
+}
+
+export interface HubMetrics extends OutboundMetrics {
   registry: Registry;
   contactsIngested: Counter<'channel' | 'outcome'>;
   /** Promised start to the moment the hub placed the call (or the agent started it from Slack). */
@@ -63,5 +72,28 @@ export function createMetrics(db: Db): HubMetrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
-  return { registry, contactsIngested, callbackLateness, callbackOutcomes };
+  const outboundSends = new Counter({
+    name: 'klachtenhub_outbound_sends_total',
+    help: 'Messages and calls handed to a provider that ended, by channel and outcome (sent, reconciled, withheld, refused, gave-up)',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [registry],
+  });
+  const outboundAttemptFailures = new Counter({
+    name: 'klachtenhub_outbound_attempt_failures_total',
+    help: 'Provider calls for a send that failed, by channel and failure (transient: tried again; permanent: the send fails)',
+    labelNames: ['channel', 'failure'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'klachtenhub_outbound_pending',
+    help: 'Sends not finished yet, by channel and state (queued; sending: a provider call whose answer is still to come or was lost)',
+    labelNames: ['channel', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      const rows = await pendingSends(db);
+      this.reset();
+      for (const row of rows) this.set({ channel: row.channel, state: row.state }, row.n);
+    },
+  });
+  return { registry, contactsIngested, callbackLateness, callbackOutcomes, outboundSends, outboundAttemptFailures };
 }

@@ -20,6 +20,7 @@ interface AcknowledgementThread {
   language: Language;
   team_id: string;
   first_response_due: number;
+  created_at: number;
   customer_id: number;
   name: string | null;
 }
@@ -36,14 +37,16 @@ export function acknowledgeJob(deps: { config: HubConfig; senders: Senders; offe
     const thread: AcknowledgementThread | undefined = await trx('threads')
       .join('customers', 'customers.id', 'threads.customer_id')
       .where('threads.id', threadId)
-      .first('threads.id', 'threads.reference', 'threads.channel', 'threads.language', 'threads.team_id', 'threads.first_response_due', 'threads.customer_id', 'customers.name');
+      .first('threads.id', 'threads.reference', 'threads.channel', 'threads.language', 'threads.team_id', 'threads.first_response_due', 'threads.created_at', 'threads.customer_id', 'customers.name');
     if (!thread) throw new Error(`thread ${threadId} not found`);
 
     const now = deps.clock();
     const messages = await acknowledgementMessages(trx, deps.config, thread, deps.offerLinks.linkFor(thread.id, now));
     const sent: ThreadMessage[] = [];
     for (const message of messages) {
-      if (!(await deliver(trx, deps.senders, message, now)).suppressed) sent.push(message);
+      // A provider that fails is tried on; past this the team's leads hear of it.
+      const dueAt = Number(thread.created_at) + deps.config.sla.acknowledgeSeconds * 1000;
+      if (!(await deliver(trx, deps.senders, { ...message, dueAt }, now)).suppressed) sent.push(message);
     }
     // Say so when nobody could be reached (a landline caller, an opted-out number): the agent
     // then knows the customer has no reference in hand yet.

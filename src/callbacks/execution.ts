@@ -16,11 +16,16 @@ import { currentHandoff } from '../handoff/transfer';
 import { standInAgents, type CallbackRecord } from './booking';
 import { notifyCallback, type CallbackNotice } from './notify';
 import { rosterFor } from './roster';
-import { enqueueCallAttempt } from './schedule';
+import { enqueueCallAttempt, recordCallSend } from './schedule';
 
-/** Rings an agent for a due callback; when they answer, the phone system asks the hub what to play (`agentAnswered`). */
+/**
+ * Rings an agent for a due callback; when they answer, the phone system asks the hub what to play
+ * (`agentAnswered`). Failures are SendFailures: the call is a send of its own (call-send.ts).
+ */
 export interface AgentDialer {
   callAgent(args: { callbackId: number; attempt: number; agentPhone: string }): Promise<{ callSid: string }>;
+  /** The calls from the hub to this phone placed since `since`, newest first: whether a call whose answer was lost went out. */
+  findCalls(args: { agentPhone: string; since: number }): Promise<string[]>;
 }
 
 /** Calls placed for one callback at most: the first, a retry when the customer does not answer, a stand-in agent. */
@@ -34,7 +39,7 @@ const callbackPayload = z.object({ callbackId: z.number().int() });
 const callPayload = callbackPayload.extend({ attempt: z.number().int().min(1) });
 
 /** The callback while it is still booked (a rescheduled, cancelled or finished one is left alone). */
-async function bookedCallback(db: DbOrTrx, callbackId: number): Promise<CallbackRecord | undefined> {
+export async function bookedCallback(db: DbOrTrx, callbackId: number): Promise<CallbackRecord | undefined> {
   const row: CallbackRecord | undefined = await db('callbacks').where({ id: callbackId, status: 'booked' }).first();
   return row && { ...row, start: Number(row.start), end: Number(row.end), actual_start: row.actual_start === null ? null : Number(row.actual_start) };
 }
@@ -79,11 +84,9 @@ export function callbackCallJob(ctx: ExecutionContext, dialer: AgentDialer | und
     const agent = ctx.config.agents.find((candidate) => candidate.id === callback.agent_id);
 
     if (dialer && agent?.phone) {
-      const { callSid } = await dialer.callAgent({ callbackId, attempt, agentPhone: agent.phone });
-      const first = callback.actual_start === null;
-      await trx('callbacks').where({ id: callbackId }).update({ outcome: 'calling-agent', ...(first ? { actual_start: now } : {}) });
-      if (first) ctx.metrics.callbackLateness.observe((now - callback.start) / 1000);
-      await recordEvent(trx, { threadId: thread.id, kind: 'callback-started', at: now, data: { callbackId, attempt, agent: agent.id, callSid } });
+      // Placed by the outbound-send job, exactly once and tried again while the slot lasts (call-send.ts).
+      await recordCallSend(trx, { callback, attempt, agent: { id: agent.id, phone: agent.phone }, callsPerSecond: ctx.env.TWILIO_CALLS_PER_SECOND, now });
+      await trx('callbacks').where({ id: callbackId }).update({ outcome: 'placing-call' });
       return;
     }
 
@@ -207,7 +210,7 @@ async function moveToAgent(trx: Knex.Transaction, callback: CallbackRecord, agen
   }
 }
 
-async function closeCallback(
+export async function closeCallback(
   trx: Knex.Transaction,
   ctx: ExecutionContext,
   args: { callback: CallbackRecord; status: 'done' | 'missed' | 'cancelled'; outcome: string; now: number },

@@ -25,6 +25,8 @@ const envSchema = z.object({
   TWILIO_AUTH_TOKEN: optional,
   TWILIO_PHONE_NUMBER: optional,
   TWILIO_API_URL: z.preprocess(unsetWhenEmpty, z.url().optional()),
+  /** New calls a second Twilio allows the account (1 unless Twilio raised it); shared by every hub instance. */
+  TWILIO_CALLS_PER_SECOND: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(1000).default(1)),
   SLACK_BOT_TOKEN: optional,
   SLACK_SIGNING_SECRET: optional,
   /** Slack Web API base URL, e.g. "https://slack.com/api/" (Slack's own when unset). */
@@ -48,6 +50,8 @@ const envSchema = z.object({
   /** Signs the callback booking links in emails; the same value on every hub instance. */
   CALLBACK_LINK_SECRET: optional,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Scheduled jobs (sends, calls, notices) one process runs at once. */
+  JOB_CONCURRENCY: z.preprocess(unsetWhenEmpty, z.coerce.number().int().min(1).max(100).default(8)),
 });
 
 export type HubEnv = z.infer<typeof envSchema> & { PUBLIC_URL: string };

@@ -1,4 +1,5 @@
 import type { Db, DbOrTrx } from './db';
+import type { SentPart } from './outbound';
 import { recordEvent } from './timeline';
 
 /** The hub's own closed set of delivery states; provider words map onto it at the channel edge. */
@@ -8,12 +9,17 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 /** Callbacks can arrive out of order ("delivered" before "sent"): a state never moves back. */
 const RANK: Record<DeliveryStatus, number> = { queued: 0, sent: 1, delivered: 2, failed: 2, undelivered: 2 };
 
-export interface SmsPart {
-  providerId: string;
-  part: number;
-  parts: number;
+export interface SmsPart extends SentPart {
   encoding: 'GSM-7' | 'UCS-2';
   segments: number;
+}
+
+/** The parts an SMS provider took, each with the encoding and segment count it reports. */
+export function smsPartsOf(parts: readonly SentPart[]): SmsPart[] {
+  return parts.map((part) => {
+    if (!part.encoding || part.segments === undefined) throw new Error(`SMS part ${part.providerId} came back without its encoding and segment count`);
+    return { ...part, encoding: part.encoding, segments: part.segments };
+  });
 }
 
 /** The provider messages that carry one outbound contact (written in the sender's transaction). */

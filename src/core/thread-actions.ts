@@ -22,10 +22,10 @@ export async function sendReply(
   senders: Senders,
   args: { reference: string; agent: string; text: string; channel?: Channel; now: number },
 ): Promise<{ channel: Channel; to: string }> {
-  return db.transaction(async (trx) => {
+  const { target, delivery } = await db.transaction(async (trx) => {
     const thread = await threadByReference(trx, args.reference);
     const target = await replyTarget(trx, thread, args.channel);
-    await deliver(
+    const delivery = await deliver(
       trx,
       senders,
       {
@@ -40,8 +40,11 @@ export async function sendReply(
     await trx('threads')
       .where({ id: thread.id })
       .update({ updated_at: args.now, first_response_at: thread.first_response_at ?? args.now, agent_id: thread.agent_id ?? args.agent });
-    return target;
+    return { target, delivery };
   });
+  // The agent waits for her reply to go out; a provider that fails leaves it to the send's retries.
+  if (delivery.sendId !== undefined) await senders.sendNow?.([delivery.sendId]);
+  return target;
 }
 
 /**
@@ -53,7 +56,7 @@ export async function resolveThread(
   senders: Senders,
   args: { reference: string; agent: string; resolution: string; now: number },
 ): Promise<{ satisfactionQuestion: { channel: Channel; to: string } | null }> {
-  return db.transaction(async (trx) => {
+  const { target, sendId } = await db.transaction(async (trx) => {
     const thread = await threadByReference(trx, args.reference);
     if (thread.status === 'resolved') throw new DomainError('conflict', `${thread.reference} is already resolved`);
     await trx('threads').where({ id: thread.id }).update({ status: 'resolved', resolved_at: args.now, updated_at: args.now, agent_id: thread.agent_id ?? args.agent });
@@ -63,12 +66,13 @@ export async function resolveThread(
       if (error instanceof DomainError && error.code === 'no_address') return null;
       throw error;
     });
-    if (target) {
-      const body = render('satisfaction/question', { language: thread.language, format: 'txt' }, { reference: thread.reference });
-      await deliver(trx, senders, { threadId: thread.id, ...target, subject: target.channel === 'email' ? body.split('\n')[0] : undefined, body, purpose: 'satisfaction' }, args.now);
-    }
-    return { satisfactionQuestion: target };
+    if (!target) return { target, sendId: undefined };
+    const body = render('satisfaction/question', { language: thread.language, format: 'txt' }, { reference: thread.reference });
+    const delivery = await deliver(trx, senders, { threadId: thread.id, ...target, subject: target.channel === 'email' ? body.split('\n')[0] : undefined, body, purpose: 'satisfaction' }, args.now);
+    return { target, sendId: delivery.sendId };
   });
+  if (sendId !== undefined) await senders.sendNow?.([sendId]);
+  return { satisfactionQuestion: target };
 }
 
 /**

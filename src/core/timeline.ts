@@ -34,7 +34,17 @@ export type TimelineKind =
   | 'sms-opted-out'
   | 'sms-opted-in'
   | 'sms-suppressed'
+  /** A provider accepted an outbound message but could not deliver it (a status callback, a bounce). */
   | 'delivery-failed'
+  /**
+   * A send to a provider (src/outbound/) failed for the first time and will be tried again: data
+   * {sendId, channel, purpose, to, attempts, error, code, retryAt}. Once per send.
+   */
+  | 'send-delayed'
+  /** Still not sent when its promise falls due; the team's leads were told: data as send-delayed, plus due. */
+  | 'send-late'
+  /** Refused by the provider (an invalid number) or given up: data as send-delayed, plus reason: refused | gave-up. */
+  | 'send-failed'
   | 'callback-requested'
   | 'callback-booked'
   /** Slots offered to the customer to choose from: data {starts: epoch ms[], channel}. */

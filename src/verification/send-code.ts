@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Language } from '../core/contact';
 import type { Db } from '../core/db';
-import type { OutboundMessage, Senders } from '../core/outbound';
+import { sendUnrecorded, type OutboundMessage, type Senders } from '../core/outbound';
 import { render } from '../views/templates';
 import { CODE_RULES, issueCode, type CodeAddress } from './codes';
 import { lockAddress, lockSession } from './locks';
@@ -43,9 +43,7 @@ export async function sendCode(deps: VerificationDeps, args: { sessionId: string
       const issued = await issueCode(trx, { sessionId: args.sessionId, address, now });
       if (issued.outcome === 'rate_limited') return { outcome: 'refused', to: address, reason: 'rate_limited', retryAfterMs: issued.retryAfterMs };
       const message = codeMessage(args.language, address, issued.code);
-      const sender = deps.senders.get(message.channel);
-      if (!sender) throw new Error(`no sender for channel ${message.channel}`);
-      const receipt = await sender.send(trx, message, now).catch((error: unknown) => {
+      const receipt = await sendUnrecorded(trx, deps.senders, message, now).catch((error: unknown) => {
         throw new NotSent('send_failed', error);
       });
       if (receipt.suppressed) throw new NotSent('opted_out');

@@ -78,14 +78,30 @@ describe(`email out over SMTP (${storeName})`, function () {
     expect(mail?.text).to.contain('Wij sturen een nieuw exemplaar.');
   });
 
-  it('leaves nothing recorded as sent when the SMTP server refuses the address, and the job tries again later', async () => {
+  it('fails a mail to an address the SMTP server refuses (550) at once: nothing recorded as sent, the failure on the timeline, no retry', async () => {
     await emailComplaint('bounce@example.nl');
+    await t.hub.worker.runDue();
+    t.setNow(TUESDAY_10 + 60 * 60_000);
     await t.hub.worker.runDue();
     expect(smtp.received).to.have.length(0);
     expect(await t.hub.ctx.db('contacts').where({ direction: 'outbound' }).select('id')).to.deep.equal([]);
-    const job = await t.hub.ctx.db('jobs').where({ kind: 'acknowledge' }).first('state', 'attempts', 'last_error');
-    expect(job).to.include({ state: 'queued', attempts: 1 });
-    expect(job.last_error).to.match(/550/);
+    expect(await t.hub.ctx.db('outbound_sends').first('state', 'attempts', 'error_code')).to.deep.equal({ state: 'failed', attempts: 1, error_code: '550' });
+    const events: { kind: string; data: string }[] = await t.hub.ctx.db('timeline_events').whereIn('kind', ['send-failed', 'acknowledgement-not-sent']).orderBy('id').select('kind', 'data');
+    expect(events.map((event) => event.kind)).to.deep.equal(['send-failed', 'acknowledgement-not-sent']);
+    expect(JSON.parse(events[0]?.data as string)).to.deep.include({ reason: 'refused', channel: 'email', to: 'bounce@example.nl' });
+  });
+
+  it('tries a mail again while the SMTP server cannot be reached, and sends it once it can', async () => {
+    const url = new URL(smtp.url);
+    await smtp.close();
+    await emailComplaint();
+    await t.hub.worker.runDue();
+    expect(await t.hub.ctx.db('outbound_sends').first('state', 'attempts')).to.deep.equal({ state: 'queued', attempts: 1 });
+    smtp = await startSmtp({ port: Number(url.port) });
+    t.setNow(TUESDAY_10 + 2_000);
+    await t.hub.worker.runDue();
+    expect(smtp.received).to.have.length(1);
+    expect(await t.hub.ctx.db('timeline_events').where({ kind: 'send-delayed' }).count({ n: '*' }).first()).to.deep.include({ n: 1 });
   });
 
   it('refuses to start with SMTP_URL but no MAIL_FROM', async () => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { deliveryState } from '../../src/core/delivery';
+import { SendFailure } from '../../src/core/send-failure';
 import { TwilioSmsSender } from '../../src/channels/sms/twilio-sms-sender';
 import { createTwilioAccount } from '../../src/channels/twilio/client';
 import { readEnv } from '../../src/config/env';
@@ -180,11 +181,12 @@ describe(`Twilio SMS (${storeName})`, function () {
   it('surfaces what the Twilio API refuses (a number not in E.164) instead of recording it as sent', async () => {
     t = await startHub({ env: twilioEnv() });
     const account = createTwilioAccount(readEnv({ ...twilioEnv(), TWILIO_PHONE_NUMBER: '097010203040' }));
-    const sender = new TwilioSmsSender({ account: account!, statusCallback: `${PUBLIC_URL}/twilio/sms/status` });
+    const sender = new TwilioSmsSender({ account: account!, statusCallback: `${PUBLIC_URL}/twilio/sms/status`, clock: () => t!.now() });
     const error = await sender
-      .send(t.hub.ctx.db, { threadId: 1, channel: 'sms', to: CUSTOMER, body: 'Test', purpose: 'reply' }, t.now())
-      .then(() => undefined, (caught: unknown) => caught as { status?: number; code?: number });
-    expect(error).to.include({ status: 400, code: 21212 });
+      .send({ threadId: 1, channel: 'sms', to: CUSTOMER, body: 'Test', purpose: 'reply' }, [])
+      .then(() => undefined, (caught: unknown) => caught as SendFailure);
+    expect(error).to.be.instanceOf(SendFailure);
+    expect(error).to.include({ permanent: true, maybeSent: false, code: '21212' });
     expect(await t.hub.ctx.db('sms_parts').count({ n: '*' }).first()).to.deep.include({ n: 0 });
   });
 

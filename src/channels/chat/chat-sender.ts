@@ -1,6 +1,6 @@
 import { appendChatEvent, type ChatEventKind } from '../../core/chat';
 import type { DbOrTrx } from '../../core/db';
-import type { ChannelSender, OutboundMessage, OutboundPurpose, SendReceipt } from '../../core/outbound';
+import type { OutboundMessage, OutboundPurpose, SendReceipt, StoreSender } from '../../core/outbound';
 
 // A chat needs no code (the session is its own proof); were one sent, it would be a notice.
 const KIND: Record<OutboundPurpose, ChatEventKind> = { acknowledgement: 'acknowledgement', reply: 'reply', satisfaction: 'satisfaction', callback: 'callback', verification: 'notice' };
@@ -10,7 +10,9 @@ const KIND: Record<OutboundPurpose, ChatEventKind> = { acknowledgement: 'acknowl
  * session's stream, written in the sender's transaction. Every hub instance serving that
  * session's stream picks it up from the store, so no instance needs to hold the connection.
  */
-export class ChatSender implements ChannelSender {
+export class ChatSender implements StoreSender {
+  readonly via = 'store';
+
   async send(db: DbOrTrx, message: OutboundMessage, now: number): Promise<SendReceipt> {
     const seq = await appendChatEvent(db, { sessionId: message.to, kind: KIND[message.purpose], text: message.body, at: now });
     return { providerId: `chat:${message.to}:${seq}` };

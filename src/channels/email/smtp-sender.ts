@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Channel } from '../../core/contact';
-import type { DbOrTrx } from '../../core/db';
-import type { ChannelSender, OutboundMessage, OutboundPurpose, SendReceipt } from '../../core/outbound';
+import type { OutboundPurpose, ProviderMessage, ProviderSender, SentPart } from '../../core/outbound';
+import { SendFailure } from '../../core/send-failure';
 import { bareAddress } from './address';
 
-/** The send runs inside the caller's transaction (a job's): give up quickly rather than hold it. */
+/** Give up on a server that does not answer; the outbound-send job tries again later. */
 const TIMEOUTS = { connectionTimeout: 5_000, greetingTimeout: 5_000, socketTimeout: 10_000 };
-/** References grow with every message; mail clients need the first and the newest few. */
-const MAX_REFERENCES = 20;
 
 /**
  * RFC 3834: what the hub sends by itself is marked so that auto-responders (out-of-office,
@@ -23,11 +20,13 @@ const AUTO_SUBMITTED: Record<OutboundPurpose, string | undefined> = {
 };
 
 /**
- * Sends email with nodemailer over `SMTP_URL`, from `MAIL_FROM`. Every message gets a Message-ID
- * of our own (stored on the outbound contact, so the customer's reply finds the thread), and
- * In-Reply-To/References to the thread's mail, so the customer's mail client keeps one conversation.
+ * Sends email with nodemailer over `SMTP_URL`, from `MAIL_FROM`. Every message has a Message-ID
+ * of our own, chosen before the first attempt: the customer's reply finds the thread by it, and a
+ * mail sent again after a lost answer is the same mail to her server and mail client, which keep
+ * one of it. In-Reply-To/References (chosen with the message) keep her conversation together.
  */
-export class SmtpEmailSender implements ChannelSender {
+export class SmtpEmailSender implements ProviderSender {
+  readonly via = 'provider';
   private readonly transport: Transporter;
   private readonly domain: string;
 
@@ -36,35 +35,50 @@ export class SmtpEmailSender implements ChannelSender {
     this.domain = bareAddress(options.from)?.split('@')[1] ?? 'klachtenhub.invalid';
   }
 
-  async send(db: DbOrTrx, message: OutboundMessage, _now: number): Promise<SendReceipt> {
-    const messageId = `<${randomUUID()}@${this.domain}>`;
-    const thread = await threadMessageIds(db, message.threadId);
+  assignMessageId(): string {
+    return `<${randomUUID()}@${this.domain}>`;
+  }
+
+  async send(message: ProviderMessage, alreadySent: readonly SentPart[]): Promise<SentPart[]> {
+    if (alreadySent.length > 0) return [...alreadySent];
+    const messageId = message.messageId ?? this.assignMessageId();
     const autoSubmitted = AUTO_SUBMITTED[message.purpose];
-    await this.transport.sendMail({
-      from: this.options.from,
-      to: message.to,
-      subject: message.subject,
-      text: message.body,
-      html: message.html,
-      messageId,
-      inReplyTo: thread.lastInbound,
-      references: thread.all.length > 0 ? thread.all : undefined,
-      headers: autoSubmitted ? { 'Auto-Submitted': autoSubmitted } : undefined,
-    });
-    return { providerId: messageId, messageId };
+    try {
+      await this.transport.sendMail({
+        from: this.options.from,
+        to: message.to,
+        subject: message.subject,
+        text: message.body,
+        html: message.html,
+        messageId,
+        inReplyTo: message.inReplyTo,
+        references: message.references,
+        headers: autoSubmitted ? { 'Auto-Submitted': autoSubmitted } : undefined,
+      });
+    } catch (error) {
+      throw smtpFailure(error);
+    }
+    return [{ providerId: messageId, part: 1, parts: 1 }];
+  }
+
+  /** SMTP cannot be asked what it delivered: the mail is sent again under its own Message-ID. */
+  async findSent(): Promise<null> {
+    return null;
   }
 }
 
-/** The thread's mail so far, oldest first (the first kept, then the newest), and the customer's newest; none for a message without a thread. */
-async function threadMessageIds(db: DbOrTrx, threadId: number | null): Promise<{ all: string[]; lastInbound: string | undefined }> {
-  if (threadId === null) return { all: [], lastInbound: undefined };
-  const rows: { message_id: string; direction: string }[] = await db('contacts')
-    .where({ thread_id: threadId, channel: 'email' satisfies Channel })
-    .whereNotNull('message_id')
-    .orderBy([{ column: 'at' }, { column: 'id' }])
-    .select('message_id', 'direction');
-  const ids = rows.map((row) => row.message_id);
-  const all = ids.length > MAX_REFERENCES ? [ids[0] as string, ...ids.slice(-(MAX_REFERENCES - 1))] : ids;
-  const lastInbound = rows.filter((row) => row.direction === 'inbound').at(-1)?.message_id;
-  return { all, lastInbound };
+/** Connection errors after which the server cannot have the mail: it was never reached. */
+const NEVER_REACHED = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/;
+
+/**
+ * A 5xx reply refuses this mail for good (550: no such mailbox). A 4xx, an unreachable server, a
+ * lost connection or a timeout pass. Without a reply the server may have taken the mail (nodemailer
+ * reports a connection closed after the data as it does one closed before), which its Message-ID
+ * makes harmless to send again.
+ */
+function smtpFailure(error: unknown): SendFailure {
+  const smtp = error as { responseCode?: number; code?: string; message?: string };
+  const message = `SMTP: ${smtp.message ?? String(error)}`;
+  if (smtp.responseCode !== undefined) return new SendFailure(message, { permanent: smtp.responseCode >= 500, maybeSent: false, code: String(smtp.responseCode) });
+  return new SendFailure(message, { permanent: false, maybeSent: !NEVER_REACHED.test(message), code: smtp.code });
 }

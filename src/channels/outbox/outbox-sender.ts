@@ -1,12 +1,14 @@
 import type { DbOrTrx } from '../../core/db';
 import type { Channel } from '../../core/contact';
-import type { ChannelSender, OutboundMessage, SendReceipt } from '../../core/outbound';
+import type { ChannelSender, OutboundMessage, SendReceipt, StoreSender } from '../../core/outbound';
 
 /**
  * The provider used when a channel has no credentials: it records the message in the outbox
  * (GET /api/outbox, the console) instead of sending it, like nodemailer's JSON transport.
  */
-export class OutboxSender implements ChannelSender {
+export class OutboxSender implements StoreSender {
+  readonly via = 'store';
+
   async send(db: DbOrTrx, message: OutboundMessage, now: number): Promise<SendReceipt> {
     const [row] = await db('outbox')
       .insert({

@@ -91,10 +91,12 @@ export async function offerSlotsBySms(ctx: HubContext, threadReference: string):
   if (!to || (await isSmsOptedOut(ctx.db, to))) return undefined;
   const language: Language = thread.language === 'en' ? 'en' : 'nl';
   const body = offerText(starts, { timezone: ctx.config.timezone, language, reference: thread.reference });
-  await ctx.db.transaction(async (trx) => {
-    await deliver(trx, ctx.senders, { threadId: thread.id, channel: 'sms', to, body, purpose: 'reply' }, now);
+  const delivery = await ctx.db.transaction(async (trx) => {
     await recordEvent(trx, { threadId: thread.id, kind: 'callback-offered', at: now, data: { starts, channel: 'sms' } });
+    return deliver(trx, ctx.senders, { threadId: thread.id, channel: 'sms', to, body, purpose: 'reply' }, now);
   });
+  // Sent while the caller is still on the line, who was just told an SMS is coming.
+  if (delivery.sendId !== undefined) await ctx.senders.sendNow?.([delivery.sendId]);
   return { to, starts };
 }
 

@@ -2,18 +2,16 @@ import { Router } from 'express';
 import type { HubContext } from '../../context';
 import type { Channel, InboundContact, IngestResult } from '../../core/contact';
 import type { ChannelSender } from '../../core/outbound';
-import { SmsConsentGuard, TwilioSmsSender } from '../sms/twilio-sms-sender';
+import { TwilioSmsSender } from '../sms/twilio-sms-sender';
 import { smsRouter } from '../sms/sms-router';
 import { callbackCallRouter } from '../voice/callback-calls';
 import { voiceRouter } from '../voice/voice-router';
 import type { TwilioAccount } from './client';
 import { twilioWebhook } from './webhook';
 
-/** The SMS sender: Twilio when the account is configured, else the one given (the outbox); never to an opted-out number. */
-export function withTwilioSenders(senders: Map<Channel, ChannelSender>, account: TwilioAccount | undefined, publicUrl: string): Map<Channel, ChannelSender> {
-  const fallback = senders.get('sms');
-  const sms = account ? new TwilioSmsSender({ account, statusCallback: `${publicUrl}/twilio/sms/status` }) : fallback;
-  if (sms) senders.set('sms', new SmsConsentGuard(sms));
+/** The SMS sender: Twilio when the account is configured, else the one given (the outbox). */
+export function withTwilioSenders(senders: Map<Channel, ChannelSender>, account: TwilioAccount | undefined, options: { publicUrl: string; clock: () => number }): Map<Channel, ChannelSender> {
+  if (account) senders.set('sms', new TwilioSmsSender({ account, statusCallback: `${options.publicUrl}/twilio/sms/status`, clock: options.clock }));
   return senders;
 }
 

@@ -3,12 +3,14 @@ import twilio from 'twilio';
 import { z } from 'zod';
 import { agentAnswered, agentUnavailable, customerCallEnded, type AgentDialer } from '../../callbacks/execution';
 import type { HubContext } from '../../context';
-import type { TwilioAccount } from '../twilio/client';
+import { CLOCK_SKEW_MS, dayOf, twilioFailure, type TwilioAccount } from '../twilio/client';
 import { sendTwiml } from '../twilio/webhook';
 import { SPEECH, spokenReference } from './prompts';
 
 /** Seconds the agent's and then the customer's phone ring before it counts as not answered. */
 const RING_SECONDS = 20;
+/** Calls looked at when the hub asks Twilio whether a call went out: an agent gets a few an hour from us. */
+const PAGE_SIZE = 50;
 
 const callbackQuery = z.object({ callback: z.coerce.number().int().positive(), attempt: z.coerce.number().int().min(1) });
 const dialResult = z.object({ DialCallStatus: z.string().optional() });
@@ -27,19 +29,45 @@ function callbackUrl(publicUrl: string, path: string, query: { callback: number;
  * when they don't, the status callback says so and the callback moves to another agent.
  */
 export class TwilioAgentDialer implements AgentDialer {
-  constructor(private readonly options: { account: TwilioAccount; publicUrl: string }) {}
+  constructor(private readonly options: { account: TwilioAccount; publicUrl: string; clock: () => number }) {}
 
   async callAgent(args: { callbackId: number; attempt: number; agentPhone: string }): Promise<{ callSid: string }> {
     const { client, phoneNumber } = this.options.account;
     const query = { callback: args.callbackId, attempt: args.attempt };
-    const call = await client.calls.create({
-      to: args.agentPhone,
-      from: phoneNumber,
-      url: callbackUrl(this.options.publicUrl, '/agent', query),
-      statusCallback: callbackUrl(this.options.publicUrl, '/agent-status', query),
-      timeout: RING_SECONDS,
-    });
-    return { callSid: call.sid };
+    try {
+      const call = await client.calls.create({
+        to: args.agentPhone,
+        from: phoneNumber,
+        url: callbackUrl(this.options.publicUrl, '/agent', query),
+        statusCallback: callbackUrl(this.options.publicUrl, '/agent-status', query),
+        timeout: RING_SECONDS,
+      });
+      return { callSid: call.sid };
+    } catch (error) {
+      throw twilioFailure(error, this.options.clock());
+    }
+  }
+
+  /**
+   * Twilio's Calls list from our number to the agent's, created since `since` (with a margin for
+   * the two clocks). It filters by the day a call started; one still queued has not started, so
+   * queued calls are asked for as well.
+   */
+  async findCalls(args: { agentPhone: string; since: number }): Promise<string[]> {
+    const { client, phoneNumber } = this.options.account;
+    const from = args.since - CLOCK_SKEW_MS;
+    try {
+      const [started, queued] = await Promise.all([
+        client.calls.page({ to: args.agentPhone, from: phoneNumber, startTimeAfter: dayOf(from), pageSize: PAGE_SIZE }),
+        client.calls.page({ to: args.agentPhone, from: phoneNumber, status: 'queued', pageSize: PAGE_SIZE }),
+      ]);
+      return [...queued.instances, ...started.instances]
+        .filter((call) => call.dateCreated.getTime() >= from)
+        .sort((a, b) => b.dateCreated.getTime() - a.dateCreated.getTime())
+        .map((call) => call.sid);
+    } catch (error) {
+      throw twilioFailure(error, this.options.clock());
+    }
   }
 }
 
