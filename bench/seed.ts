@@ -1,5 +1,5 @@
 import type { Db, DbOrTrx } from '../src/core/db';
-import { ACKNOWLEDGE_JOB, ESCALATE_JOB } from '../src/core/ingest';
+import { ACKNOWLEDGE_JOB } from '../src/core/ingest';
 import { luhnCheckDigit } from '../src/core/reference';
 
 /**
@@ -126,8 +126,8 @@ export async function seedThreads(db: Db, n: number, now: number, spanDays = 365
 
 /**
  * What a year leaves behind for seedThreads' threads, as the hub writes it: each thread's
- * acknowledgement and first-response check as finished jobs, its `acknowledged` timeline event,
- * and for every tenth thread a callback that was made. Expects seedThreads(db, n, now, spanDays) first.
+ * acknowledgement as a finished job, its promises, its `acknowledged` timeline event, and for
+ * every tenth thread a callback that was made. Expects seedThreads(db, n, now, spanDays) first.
  */
 export async function seedHistory(db: Db, n: number, now: number, spanDays = 365): Promise<SeedResult> {
   const start = process.hrtime.bigint();
@@ -138,10 +138,7 @@ export async function seedHistory(db: Db, n: number, now: number, spanDays = 365
       const at = createdAt(i);
       return [ACKNOWLEDGE_JOB, JSON.stringify({ threadId: i }), `${ACKNOWLEDGE_JOB}:${i}`, 'done', at, 1, 5, at, at + 2_000];
     });
-    await insertChunks(trx, 'jobs', jobColumns, n, (i) => {
-      const due = createdAt(i) + 8 * HOUR;
-      return [ESCALATE_JOB, JSON.stringify({ threadId: i, promise: 'first-response' }), `${ESCALATE_JOB}:first-response:${i}`, 'done', due, 1, 5, createdAt(i), due + 100];
-    });
+    await seedPromiseHistory(trx, n, now, createdAt);
     await insertChunks(trx, 'timeline_events', ['thread_id', 'kind', 'data', 'at'], n, (i) => [i, 'acknowledged', JSON.stringify({ channel: 'sms' }), createdAt(i) + 2_000]);
     const callbackColumns = ['thread_id', 'team_id', 'agent_id', 'start', 'end', 'status', 'booked_via', 'created_at', 'actual_start', 'outcome'];
     await insertChunks(trx, 'callbacks', callbackColumns, Math.floor(n / 10), (k) => {
@@ -154,6 +151,28 @@ export async function seedHistory(db: Db, n: number, now: number, spanDays = 365
 }
 
 type Value = string | number | null;
+
+/**
+ * A resolved thread's acknowledgement, first response and resolution, kept; an open thread's
+ * acknowledgement kept and its first response and resolution broken (seeded threads are days
+ * old), each replaced by an open promise 4 hours from `now` that the watch looks at then.
+ */
+async function seedPromiseHistory(trx: DbOrTrx, n: number, now: number, createdAt: (i: number) => number): Promise<void> {
+  const columns = ['thread_id', 'kind', 'made_at', 'due', 'state', 'settled_at', 'settled_by', 'replaces_id', 'watch_at', 'watched_until'];
+  const settled = (kind: string, due: (at: number) => number, doneAfter: number, brokenWhenOpen: boolean) => (i: number): Value[] => {
+    const at = createdAt(i);
+    const broken = brokenWhenOpen && seededIsOpen(i);
+    return [i, kind, at, due(at), broken ? 'broken' : 'kept', broken ? due(at) : at + doneAfter, broken ? 'late' : 'seed', null, null, broken ? due(at) + 4 * HOUR : null];
+  };
+  await insertChunks(trx, 'promises', columns, n, settled('acknowledgement', (at) => at + 60_000, 2_000, false));
+  await insertChunks(trx, 'promises', columns, n, settled('first-response', (at) => at + 8 * HOUR, 2 * HOUR, true));
+  await insertChunks(trx, 'promises', columns, n, settled('resolution', (at) => at + 24 * HOUR, 20 * HOUR, true));
+  const open = Math.floor(n / 10);
+  for (const [kind, offset] of [['first-response', n], ['resolution', 2 * n]] as const) {
+    // The broken promise of open thread i = k * 10 has id offset + i (acknowledgements take ids 1..n).
+    await insertChunks(trx, 'promises', columns, open, (k) => [k * 10, kind, now - HOUR, now + 4 * HOUR, 'open', null, null, offset + k * 10, now + 4 * HOUR, now - HOUR]);
+  }
+}
 
 async function insertChunks(trx: DbOrTrx, table: string, columns: string[], n: number, row: (i: number) => Value[]): Promise<void> {
   const sql = `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((_, c) => `value ->> ${c}`).join(', ')} FROM json_each(?)`;

@@ -24,8 +24,8 @@ import type { HubContext } from './context';
 import { CHANNELS, type InboundContact, type IngestResult } from './core/contact';
 import { migrateToLatest, openDb } from './core/db';
 import { contactIngest, type ContactIngest } from './core/group-commit';
-import { ACKNOWLEDGE_JOB, ATTACHMENT_REFUSED_JOB, ESCALATE_JOB } from './core/ingest';
-import { escalateJob } from './escalation/escalate-job';
+import { ACKNOWLEDGE_JOB, ATTACHMENT_REFUSED_JOB } from './core/ingest';
+import { promiseJobHandlers, startPromiseWatch } from './promises/jobs';
 import { SlaClock } from './core/sla';
 import { OUTBOUND_SEND_JOB, type SendKind } from './core/send-ledger';
 import { createApp } from './http/app';
@@ -90,12 +90,12 @@ export class Hub {
     const handlers = new Map<string, AnyJobHandler>([
       [ACKNOWLEDGE_JOB, acknowledgeJob(ctx)],
       [ATTACHMENT_REFUSED_JOB, attachmentRefusedJob(ctx)],
-      [ESCALATE_JOB, escalateJob(ctx)],
       [CALLBACK_CONFIRM_JOB, callbackNoticeJob(ctx, 'confirmation')],
       [CALLBACK_REMIND_JOB, callbackNoticeJob(ctx, 'reminder')],
       [CALLBACK_CALL_JOB, callbackCallJob(ctx, dialer)],
       [JOBS_PURGE_JOB, jobsPurgeJob(ctx)],
       [OUTBOUND_SEND_JOB, sendJob],
+      ...promiseJobHandlers(ctx),
     ]);
     this.worker = new JobWorker({ db: ctx.db, handlers, workerId: `${hostname()}:${process.pid}`, concurrency: ctx.env.JOB_CONCURRENCY, clock: ctx.clock, logger: ctx.logger });
     senders.runWith(this.worker);
@@ -154,6 +154,7 @@ export class Hub {
 
   async listen(port = this.ctx.env.PORT): Promise<number> {
     if (this.runJobs) await scheduleJobsPurge(this.ctx.db, { timezone: this.ctx.config.timezone, now: this.ctx.clock() });
+    await startPromiseWatch(this.ctx, { runJobs: this.runJobs });
     const server = this.app.listen(port);
     this.server = server;
     await new Promise<void>((resolve, reject) => {

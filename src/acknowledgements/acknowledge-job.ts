@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { OfferLinks } from '../callbacks/offer-link';
-import type { HubConfig } from '../config/hub-config';
+import type { HubConfig, Priority } from '../config/hub-config';
 import type { Channel, Language } from '../core/contact';
 import { formatPromise } from '../core/format-time';
 import { isMobileNumber } from '../core/identity';
@@ -9,6 +9,9 @@ import { ADDRESS_KIND, recipientFor } from '../core/recipient';
 import { deliver, type Senders, type ThreadMessage } from '../core/outbound';
 import { recordEvent } from '../core/timeline';
 import type { JobHandler } from '../jobs/worker';
+import type { SlaClock } from '../core/sla';
+import { promiseToName, settleAcknowledgement } from '../promises/lifecycle';
+import { recordTold } from '../promises/records';
 import { render } from '../views/templates';
 
 const payloadSchema = z.object({ threadId: z.number().int() });
@@ -19,6 +22,8 @@ interface AcknowledgementThread {
   channel: Channel;
   language: Language;
   team_id: string;
+  category: string | null;
+  priority: Priority;
   first_response_due: number;
   created_at: number;
   customer_id: number;
@@ -31,23 +36,28 @@ interface AcknowledgementThread {
  * Runs as a job so a crash between ingest and sending loses nothing; the messages are written
  * in the job's transaction, so a retried job never sends twice.
  */
-export function acknowledgeJob(deps: { config: HubConfig; senders: Senders; offerLinks: OfferLinks; clock: () => number }): JobHandler {
+export function acknowledgeJob(deps: { config: HubConfig; sla: SlaClock; senders: Senders; offerLinks: OfferLinks; clock: () => number }): JobHandler {
   return async (job, trx) => {
     const { threadId } = payloadSchema.parse(job.payload);
     const thread: AcknowledgementThread | undefined = await trx('threads')
       .join('customers', 'customers.id', 'threads.customer_id')
       .where('threads.id', threadId)
-      .first('threads.id', 'threads.reference', 'threads.channel', 'threads.language', 'threads.team_id', 'threads.first_response_due', 'threads.created_at', 'threads.customer_id', 'customers.name');
+      .first('threads.id', 'threads.reference', 'threads.channel', 'threads.language', 'threads.team_id', 'threads.category', 'threads.priority', 'threads.first_response_due', 'threads.created_at', 'threads.customer_id', 'customers.name');
     if (!thread) throw new Error(`thread ${threadId} not found`);
 
     const now = deps.clock();
-    const messages = await acknowledgementMessages(trx, deps.config, thread, deps.offerLinks.linkFor(thread.id, now));
+    // The time it names is the first response's as it stands, renewed first if it passed while the
+    // acknowledgement waited (a hub that was down); answered already, the resolution's.
+    const named = (await promiseToName(trx, deps.sla, { thread, kind: 'first-response', now })) ?? (await promiseToName(trx, deps.sla, { thread, kind: 'resolution', now }));
+    const messages = await acknowledgementMessages(trx, deps.config, { ...thread, first_response_due: named?.due ?? thread.first_response_due }, deps.offerLinks.linkFor(thread.id, now));
     const sent: ThreadMessage[] = [];
     for (const message of messages) {
       // A provider that fails is tried on; past this the team's leads hear of it.
       const dueAt = Number(thread.created_at) + deps.config.sla.acknowledgeSeconds * 1000;
       if (!(await deliver(trx, deps.senders, { ...message, dueAt }, now)).suppressed) sent.push(message);
     }
+    if (named && sent.length > 0) await recordTold(trx, { promise: named, channels: sent.map((message) => message.channel), at: now });
+    await settleAcknowledgement(trx, { threadId, sent: sent.length > 0, now });
     // Say so when nobody could be reached (a landline caller, an opted-out number): the agent
     // then knows the customer has no reference in hand yet.
     await recordEvent(trx, {

@@ -4,14 +4,16 @@ import { isUniqueViolation, type Db, type DbOrTrx } from '../core/db';
 import { DomainError } from '../core/errors';
 import { toIso } from '../core/format-time';
 import { recordEvent } from '../core/timeline';
+import { absenceSpans } from '../absence/absences';
+import { cancelCallbackPromise, promiseBookedCallback } from '../promises/callback-promises';
 import { threadByReference } from '../core/threads';
 import { CALLBACK_RULES, type CallbackRoster } from './roster';
 import { scheduleCallbackJobs } from './schedule';
 
 export const CALLBACK_STATUSES = ['booked', 'cancelled', 'done', 'missed'] as const;
 export type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
-/** How the customer (or an agent for them) booked. */
-export const BOOKING_CHANNELS = ['api', 'sms', 'ivr', 'chat', 'email', 'slack', 'console'] as const;
+/** How the customer (or an agent for them) booked; `hub`: rebooked by the hub itself after a slot passed without a call. */
+export const BOOKING_CHANNELS = ['api', 'sms', 'ivr', 'chat', 'email', 'slack', 'console', 'hub'] as const;
 export type BookingChannel = (typeof BOOKING_CHANNELS)[number];
 
 /** A row of `callbacks`; times are epoch ms. `start`/`end` are the promised times. */
@@ -57,13 +59,13 @@ export async function findSlots(
   if (options.to !== undefined) window.end = Math.min(window.end, options.to);
   const agents = roster.agents(options.teamId);
   if (agents.length === 0 || window.start >= window.end) return [];
-  const busy = await busyTimes(db, { agentIds: agents.map((agent) => agent.agentId), within: window, ignoreThreadId: options.ignoreThreadId });
+  const busy = await busyTimes(db, { agentIds: agents.map((agent) => agent.agentId), within: window, ignoreThreadId: options.ignoreThreadId, timezone: roster.config.timezone });
   const { timezone, slotMinutes } = roster.config;
   return offerTeamSlots({ agents, busy, within: window, slotMinutes, timezone, limit: options.limit });
 }
 
-/** The agents' booked callbacks overlapping `within`, by agent (busy time for the slot algebra). */
-async function busyTimes(db: DbOrTrx, args: { agentIds: string[]; within: Range; ignoreThreadId?: number }): Promise<Map<string, Range[]>> {
+/** The agents' booked callbacks and absences overlapping `within`, by agent (busy time for the slot algebra). */
+async function busyTimes(db: DbOrTrx, args: { agentIds: string[]; within: Range; ignoreThreadId?: number; timezone: string }): Promise<Map<string, Range[]>> {
   const query = db('callbacks')
     .where({ status: 'booked' })
     .whereIn('agent_id', args.agentIds)
@@ -71,7 +73,8 @@ async function busyTimes(db: DbOrTrx, args: { agentIds: string[]; within: Range;
     .where('end', '>', args.within.start)
     .select('agent_id', 'start', 'end');
   if (args.ignoreThreadId !== undefined) query.whereNot({ thread_id: args.ignoreThreadId });
-  const busy = new Map<string, Range[]>();
+  // An absent agent is offered no slot: the absence is busy time like a booking.
+  const busy = await absenceSpans(db, args);
   for (const row of (await query) as { agent_id: string; start: number; end: number }[]) {
     const list = busy.get(row.agent_id) ?? [];
     list.push({ start: Number(row.start), end: Number(row.end) });
@@ -88,7 +91,7 @@ export async function standInAgents(db: DbOrTrx, roster: CallbackRoster, callbac
   const others = roster.agents(callback.team_id).filter((agent) => agent.agentId !== callback.agent_id);
   if (others.length === 0) return [];
   const within = { start: callback.start, end: callback.end };
-  const busy = await busyTimes(db, { agentIds: others.map((agent) => agent.agentId), within });
+  const busy = await busyTimes(db, { agentIds: others.map((agent) => agent.agentId), within, timezone: roster.config.timezone });
   const { timezone, slotMinutes } = roster.config;
   const [slot] = offerTeamSlots({ agents: others, busy, within, slotMinutes, timezone, limit: 1 });
   return slot && slot.start === callback.start ? leastBookedFirst(db, slot, timezone) : [];
@@ -108,7 +111,7 @@ export async function standInAgents(db: DbOrTrx, roster: CallbackRoster, callbac
 export async function bookCallback(
   db: Db,
   roster: CallbackRoster,
-  args: { reference: string; start: number; now: number; via: BookingChannel },
+  args: { reference: string; start: number; now: number; via: BookingChannel; /** A broken callback promise this booking makes good. */ replaces?: number },
 ): Promise<CallbackRecord> {
   const thread = await threadByReference(db, args.reference);
   // Timeline data is shown as is in the dossier, so times go in as ISO strings like the rest of the API.
@@ -146,6 +149,7 @@ export async function bookCallback(
         const [inserted] = await trx('callbacks').insert(row, ['id']);
         const id = Number(typeof inserted === 'object' ? inserted.id : inserted);
         await recordEvent(trx, { threadId: thread.id, kind: 'callback-booked', at: args.now, data: { callbackId: id, start: iso(slot.start), end: iso(slot.end), agent: agentId, via: args.via } });
+        await promiseBookedCallback(trx, roster.sla, { threadId: thread.id, teamId, callback: { id, start: slot.start, end: slot.end }, via: args.via, moved: previous, replaces: args.replaces, now: args.now });
         await scheduleCallbackJobs(trx, { id, start: slot.start }, args.now);
         await trx('threads').where({ id: thread.id }).update({ updated_at: args.now });
         return { id, ...row, cancelled_at: null, actual_start: null, outcome: null };
@@ -158,8 +162,12 @@ export async function bookCallback(
   throw new DomainError('conflict', `${iso(args.start)} is no longer free`);
 }
 
-/** Cancels a booked callback of the thread. */
-export async function cancelCallback(db: Db, args: { reference: string; id: number; now: number; timezone: string }): Promise<CallbackRecord> {
+/**
+ * Cancels a booked callback of the thread. Cancelled by an agent, the customer is told on the
+ * channels that showed its time; the customer's own cancelling (AFZEGGEN, the booking page) is
+ * answered where she did it.
+ */
+export async function cancelCallback(db: Db, args: { reference: string; id: number; now: number; timezone: string; by: 'customer' | 'agent' }): Promise<CallbackRecord> {
   return db.transaction(async (trx) => {
     const thread = await threadByReference(trx, args.reference);
     const row: CallbackRecord | undefined = await trx('callbacks').where({ id: args.id, thread_id: thread.id }).first();
@@ -167,6 +175,7 @@ export async function cancelCallback(db: Db, args: { reference: string; id: numb
     const updated = row.status === 'booked' ? await trx('callbacks').where({ id: row.id, status: 'booked' }).update({ status: 'cancelled', cancelled_at: args.now }) : 0;
     if (updated === 0) throw new DomainError('conflict', `callback ${row.id} is ${row.status === 'booked' ? 'no longer booked' : row.status}`);
     await recordEvent(trx, { threadId: thread.id, kind: 'callback-cancelled', at: args.now, data: { callbackId: row.id, start: toIso(Number(row.start), args.timezone), agent: row.agent_id, reason: 'cancelled' } });
+    await cancelCallbackPromise(trx, { callbackId: row.id, reason: 'cancelled', tellCustomer: args.by === 'agent', now: args.now });
     return { ...row, start: Number(row.start), end: Number(row.end), status: 'cancelled', cancelled_at: args.now };
   });
 }

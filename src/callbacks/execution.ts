@@ -17,6 +17,7 @@ import { standInAgents, type CallbackRecord } from './booking';
 import { notifyCallback, type CallbackNotice } from './notify';
 import { rosterFor } from './roster';
 import { enqueueCallAttempt, recordCallSend } from './schedule';
+import { settleCallbackPromise } from '../promises/callback-promises';
 
 /**
  * Rings an agent for a due callback; when they answer, the phone system asks the hub what to play
@@ -57,10 +58,8 @@ export function callbackNoticeJob(ctx: ExecutionContext, notice: CallbackNotice)
     const thread = await threadOf(trx, callback);
     if (thread.status !== 'open') return;
     const now = ctx.clock();
-    // A booking made by SMS was confirmed in the reply to that SMS.
-    const sms = !(notice === 'confirmation' && callback.booked_via === 'sms');
     const bookingLink = ctx.offerLinks.linkFor(thread.id, now);
-    const channels = await notifyCallback(trx, ctx.senders, { notice, callback, thread, timezone: ctx.config.timezone, now, sms, bookingLink });
+    const channels = await notifyCallback(trx, ctx.senders, { notice, callback, thread, timezone: ctx.config.timezone, now, bookingLink });
     await recordEvent(trx, { threadId: thread.id, kind: notice === 'confirmation' ? 'callback-confirmed' : 'callback-reminded', at: now, data: { callbackId, channels } });
   };
 }
@@ -200,7 +199,7 @@ async function customerRetried(trx: Knex.Transaction, callback: CallbackRecord):
 }
 
 /** Another agent takes the booking; false when they were booked at that time meanwhile. */
-async function moveToAgent(trx: Knex.Transaction, callback: CallbackRecord, agentId: string): Promise<boolean> {
+export async function moveToAgent(trx: Knex.Transaction, callback: CallbackRecord, agentId: string): Promise<boolean> {
   try {
     // A savepoint: on PostgreSQL a unique violation would otherwise abort the whole transaction.
     return await trx.transaction(async (inner) => (await inner('callbacks').where({ id: callback.id, status: 'booked' }).update({ agent_id: agentId, outcome: null })) > 0);
@@ -210,6 +209,7 @@ async function moveToAgent(trx: Knex.Transaction, callback: CallbackRecord, agen
   }
 }
 
+/** Ends a callback, and settles its promise (a completed one keeps the first response too). */
 export async function closeCallback(
   trx: Knex.Transaction,
   ctx: ExecutionContext,
@@ -217,6 +217,7 @@ export async function closeCallback(
 ): Promise<void> {
   const { callback, status, outcome, now } = args;
   await trx('callbacks').where({ id: callback.id }).update({ status, outcome, ...(status === 'cancelled' ? { cancelled_at: now } : {}) });
+  await settleCallbackPromise(trx, { callback, status, outcome, now });
   const kind: TimelineKind = status === 'done' ? 'callback-completed' : status === 'missed' ? 'callback-missed' : 'callback-cancelled';
   await recordEvent(trx, { threadId: callback.thread_id, kind, at: now, data: { callbackId: callback.id, outcome } });
   ctx.metrics.callbackOutcomes.inc({ outcome });

@@ -1,5 +1,6 @@
-import type { HubConfig, WeeklyHours } from '../config/hub-config';
-import { BusinessCalendar } from '../core/calendar';
+import type { HubConfig } from '../config/hub-config';
+import type { BusinessCalendar } from '../core/calendar';
+import { SlaClock } from '../core/sla';
 
 /**
  * Callback booking rules that are not (yet) in the configuration file; see README "Callbacks".
@@ -15,27 +16,21 @@ export interface RosterAgent {
 }
 
 /**
- * Each team's agents with their working calendars: the agent's own hours, or the team's.
- * Agents with the same hours share one calendar, so its cache of built days is shared too.
+ * Each team's agents with their working calendars: the agent's own hours, or the team's, minus
+ * public holidays and closing days. Absences are the store's (see busyTimes in booking.ts).
  */
 export class CallbackRoster {
   private readonly teams = new Map<string, RosterAgent[]>();
+  /** The business calendars (agents with the same hours share one, and its cache of built days), and the promises' clock. */
+  readonly sla: SlaClock;
 
   constructor(readonly config: HubConfig) {
-    const calendars = new Map<string, BusinessCalendar>();
-    const calendarFor = (hours: WeeklyHours): BusinessCalendar => {
-      const key = JSON.stringify(hours);
-      let calendar = calendars.get(key);
-      if (!calendar) {
-        calendar = new BusinessCalendar({ timezone: config.timezone, holidays: config.holidays, hours });
-        calendars.set(key, calendar);
-      }
-      return calendar;
-    };
+    const sla = new SlaClock(config);
+    this.sla = sla;
     for (const team of config.teams) {
       const agents = config.agents
         .filter((agent) => agent.team === team.id)
-        .map((agent) => ({ agentId: agent.id, name: agent.name, calendar: calendarFor(agent.hours ?? team.hours) }));
+        .map((agent) => ({ agentId: agent.id, name: agent.name, calendar: sla.calendarFor(agent.hours ?? team.hours) }));
       this.teams.set(team.id, agents);
     }
   }

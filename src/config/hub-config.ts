@@ -24,11 +24,57 @@ export type WeeklyHours = z.infer<typeof weeklyHours>;
 
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 phone number such as "+31201234567"');
 
+/** "2026-12-31": a calendar date that exists. */
+const isoDate = z.iso.date({ message: 'expected a date "YYYY-MM-DD", e.g. "2026-12-31"' });
+
+const dateRange = z
+  .strictObject({ from: isoDate, to: isoDate })
+  .refine((range) => range.from <= range.to, { message: '"to" must not be before "from"', path: ['to'] });
+
+export const PRIORITIES = ['normal', 'high'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** The SLA's numbers; each level of `sla` may set any of them (see SlaTargets in core/sla.ts for how they combine). */
+const slaTargets = {
+  acknowledgeSeconds: z.number().int().positive().optional(),
+  firstResponseHours: z.number().positive().optional(),
+  resolutionHours: z.number().positive().optional(),
+  /** A broken promise's new time: this many service hours after it broke. */
+  newTimeHours: z.number().positive().optional(),
+};
+const slaOverride = z.strictObject(slaTargets);
+/** The hub-wide `sla` and a team's `sla`: targets, and targets per category and per priority. */
+const slaLevel = z.strictObject({
+  ...slaTargets,
+  byCategory: z.record(z.string(), slaOverride).optional(),
+  byPriority: z.partialRecord(z.enum(PRIORITIES), slaOverride).optional(),
+});
+export type SlaLevel = z.infer<typeof slaLevel>;
+
+const categorySchema = z.strictObject({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  /** Words that put a new thread in this category when its first message contains one ("pakket" matches "pakketje"), case-insensitive. */
+  keywords: z.array(z.string().trim().min(2)).default([]),
+});
+
+/**
+ * "75%": that share of the promise's time (counted in service hours) has passed; "+4h" or
+ * "+30m": that many service hours or minutes after the due time.
+ */
+const escalationStep = z.strictObject({
+  at: z.string().regex(/^(\d+(\.\d+)?%|\+\d+(\.\d+)?[hm])$/, 'expected a share such as "75%" or a time after the due time such as "+4h" or "+30m"'),
+  notify: z.enum(['owner', 'lead', 'managers']),
+});
+export type EscalationStep = z.infer<typeof escalationStep>;
+
 const teamSchema = z.strictObject({
   id: z.string().min(1),
   name: z.string().min(1),
   slackChannel: z.string().min(1).optional(),
   hours: weeklyHours,
+  /** This team's own targets; what it leaves out comes from the hub-wide `sla`. */
+  sla: slaLevel.optional(),
 });
 
 const agentSchema = z.strictObject({
@@ -41,6 +87,8 @@ const agentSchema = z.strictObject({
   email: z.email().optional(),
   slackUserId: z.string().min(1).optional(),
   hours: weeklyHours.optional(),
+  /** Known absences (holidays, leave), whole days in the business time zone, both ends included. */
+  absent: z.array(dateRange).default([]),
 });
 
 export const hubConfigSchema = z
@@ -51,13 +99,21 @@ export const hubConfigSchema = z
     slotMinutes: z.number().int().min(5).max(240).default(15),
     /** Team that owns new threads until someone routes them elsewhere. */
     defaultTeam: z.string().min(1).optional(),
-    sla: z
-      .strictObject({
+    /** Dates the whole company is closed besides the public holidays ("2026-12-31"). */
+    closedDays: z.array(isoDate).default([]),
+    categories: z.array(categorySchema).default([]),
+    sla: slaLevel
+      .extend({
         acknowledgeSeconds: z.number().int().positive().default(60),
         firstResponseHours: z.number().positive().default(8),
         resolutionHours: z.number().positive().default(24),
+        newTimeHours: z.number().positive().default(4),
       })
       .prefault({}),
+    /** Who hears about a promise, and when: before it breaks, and after. Without it, the managers are told when one breaks. */
+    escalation: z.array(escalationStep).default([{ at: '100%', notify: 'managers' }]),
+    /** Work nobody picks up: a handoff card not accepted within `acceptMinutes`, a thread without agent action for `idleHours` (service time). */
+    stuck: z.strictObject({ acceptMinutes: z.number().int().positive().optional(), idleHours: z.number().positive().optional() }).default({}),
     teams: z.array(teamSchema).min(1),
     agents: z.array(agentSchema).default([]),
   })
@@ -86,6 +142,19 @@ export const hubConfigSchema = z
       if (!Object.values(team.hours).some((ranges) => ranges && ranges.length > 0)) {
         ctx.addIssue({ code: 'custom', path: ['teams', index, 'hours'], message: 'the team has no opening hours on any day' });
       }
+    });
+    const categoryIds = new Set(config.categories.map((category) => category.id));
+    const checkCategories = (level: SlaLevel | undefined, path: (string | number)[]) => {
+      for (const id of Object.keys(level?.byCategory ?? {})) {
+        if (!categoryIds.has(id)) ctx.addIssue({ code: 'custom', path: [...path, 'byCategory', id], message: `unknown category "${id}"` });
+      }
+    };
+    checkCategories(config.sla, ['sla']);
+    config.teams.forEach((team, index) => checkCategories(team.sla, ['teams', index, 'sla']));
+    const seenCategories = new Set<string>();
+    config.categories.forEach((category, index) => {
+      if (seenCategories.has(category.id)) ctx.addIssue({ code: 'custom', path: ['categories', index, 'id'], message: `duplicate id "${category.id}"` });
+      seenCategories.add(category.id);
     });
     if (config.holidays !== false && !isKnownHolidayCountry(config.holidays)) {
       ctx.addIssue({ code: 'custom', path: ['holidays'], message: `unknown holiday country "${config.holidays}"` });

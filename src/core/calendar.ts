@@ -13,6 +13,8 @@ export interface BusinessCalendarOptions {
   timezone: string;
   /** date-holidays country code ("NL", "DE-BY"), or false for no holidays. */
   holidays: string | false;
+  /** Local dates ("2026-12-31") on which the company is closed all day, like a public holiday. */
+  closedDays?: readonly string[];
   hours: WeeklyHours;
 }
 
@@ -106,6 +108,7 @@ function publicHolidays(country: string, year: number): PublicHoliday[] {
 export class BusinessCalendar {
   private readonly zone: string;
   private readonly country: string | false;
+  private readonly closedDays: ReadonlySet<string>;
   /** Index 0 = Monday, like WEEKDAYS. */
   private readonly week: MinuteRange[][];
   /**
@@ -121,6 +124,7 @@ export class BusinessCalendar {
     }
     this.zone = options.timezone;
     this.country = options.holidays;
+    this.closedDays = new Set(options.closedDays ?? []);
     if (this.country !== false) holidaySource(this.country); // fail fast on a bad code
     this.week = WEEKDAYS.map((day) => (options.hours[day] ?? []).map(parseRange).sort((a, b) => a[0] - b[0]));
   }
@@ -135,6 +139,11 @@ export class BusinessCalendar {
       }
     }
     return spans.map(([start, end]) => ({ start: new Date(start), end: new Date(end) }));
+  }
+
+  /** Service time between two instants, in ms. Tue 16:00 to Wed 10:00 with 09:00-17:00 hours: 2 h. */
+  openMillisBetween(from: Date, to: Date): number {
+    return this.openIntervals(from, to).reduce((sum, interval) => sum + (interval.end.getTime() - interval.start.getTime()), 0);
   }
 
   isOpen(at: Date): boolean {
@@ -243,10 +252,11 @@ export class BusinessCalendar {
     ).toMillis();
   }
 
-  /** A holiday closes the whole local date. */
+  /** A holiday or a closing day closes the whole local date. */
   private isHoliday(date: Date): boolean {
-    if (this.country === false) return false;
     const iso = date.toISOString().slice(0, 10);
+    if (this.closedDays.has(iso)) return true;
+    if (this.country === false) return false;
     return publicHolidays(this.country, date.getUTCFullYear()).some((h) => h.date === iso);
   }
 }

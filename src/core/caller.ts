@@ -21,11 +21,10 @@ export async function callerByPhone(db: DbOrTrx, phone: string): Promise<KnownCa
 }
 
 export interface ThreadStatus {
+  id: number;
   reference: string;
   status: 'open' | 'resolved';
   teamId: string | null;
-  firstResponseDue: number | null;
-  firstResponseAt: number | null;
   resolvedAt: number | null;
 }
 
@@ -33,16 +32,9 @@ export interface ThreadStatus {
 export async function threadStatus(db: DbOrTrx, reference: string): Promise<ThreadStatus | undefined> {
   const normalized = parseReference(reference);
   if (!normalized) return undefined;
-  const row = await db('threads').where({ reference: normalized }).first('reference', 'status', 'team_id', 'first_response_due', 'first_response_at', 'resolved_at');
+  const row = await db('threads').where({ reference: normalized }).first('id', 'reference', 'status', 'team_id', 'resolved_at');
   if (!row) return undefined;
-  return {
-    reference: row.reference,
-    status: row.status,
-    teamId: row.team_id ?? null,
-    firstResponseDue: row.first_response_due ?? null,
-    firstResponseAt: row.first_response_at ?? null,
-    resolvedAt: row.resolved_at ?? null,
-  };
+  return { id: Number(row.id), reference: row.reference, status: row.status, teamId: row.team_id ?? null, resolvedAt: row.resolved_at ?? null };
 }
 
 /** A call's thread, and whether the hub has proof the caller is that thread's customer (see proof.ts). */

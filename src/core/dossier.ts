@@ -2,6 +2,7 @@ import type { DbOrTrx } from './db';
 import { toIso } from './format-time';
 import { addressesOf, type ProofKind } from './proof';
 import { threadByReference } from './threads';
+import { promiseViews, type PromiseView } from '../promises/view';
 
 export interface Dossier {
   reference: string;
@@ -29,6 +30,8 @@ export interface Dossier {
   callbacks: { start: string; end: string; status: string; agent: string; actualStart: string | null; outcome: string | null }[];
   timeline: { kind: string; at: string; data: unknown }[];
   sla: { firstResponseDue: string | null; resolutionDue: string | null; breached: boolean };
+  /** Every promise made to the customer, by due time (see src/promises/). */
+  promises: PromiseView[];
 }
 
 /** Everything known about a thread, across channels, oldest first. */
@@ -50,6 +53,7 @@ export async function getDossier(db: DbOrTrx, options: { reference: string; time
     .where({ thread_id: thread.id })
     .orderBy([{ column: 'start' }, { column: 'id' }])
     .select('start', 'end', 'status', 'agent_id', 'actual_start', 'outcome');
+  const promises = await promiseViews(db, { thread, timezone: options.timezone });
   const valuesOf = (kind: string) => addresses.proven.filter((identity) => identity.kind === kind).map((identity) => identity.value);
 
   return {
@@ -93,6 +97,7 @@ export async function getDossier(db: DbOrTrx, options: { reference: string; time
       resolutionDue: thread.resolution_due ? iso(thread.resolution_due) : null,
       breached: isBreached(thread.first_response_due, thread.first_response_at, options.now) || isBreached(thread.resolution_due, thread.resolved_at, options.now),
     },
+    promises,
   };
 }
 

@@ -1,5 +1,8 @@
 import type { Knex } from 'knex';
-import { enqueueJob, enqueueJobs, type JobSpec } from '../jobs/queue';
+import { enqueueJob } from '../jobs/queue';
+import { makePromises, type NewPromise } from '../promises/lifecycle';
+import { watchIdleThread } from '../escalation/stuck';
+import { categoryOf } from './category';
 import { isPostgres, isUniqueViolation, type Db, type DbOrTrx } from './db';
 import { MAX_CLAIMS, type ClaimedIdentity, type InboundContact, type IngestResult, type Language, type MatchedBy } from './contact';
 import { fillCustomerName } from './customer-name';
@@ -10,8 +13,6 @@ import type { SlaClock } from './sla';
 import { recordEvent } from './timeline';
 
 export const ACKNOWLEDGE_JOB = 'acknowledge';
-/** Checks a thread's promise when it falls due and tells the managers when it was broken. */
-export const ESCALATE_JOB = 'escalate';
 /** Tells the customer which attachments were too large to keep. */
 export const ATTACHMENT_REFUSED_JOB = 'attachment-refused';
 
@@ -278,7 +279,9 @@ async function openThread(
   { contact, customerId, newCustomer, placement }: { contact: InboundContact; customerId: number; newCustomer: boolean; placement: Placement & { kind: 'open' } },
 ): Promise<ThreadRow> {
   const teamId = sla.defaultTeam;
-  const due = sla.dueTimes(teamId, contact.at);
+  const category = contact.category ?? categoryOf(sla.config.categories, contact);
+  const subject = { teamId, category, priority: 'normal' as const };
+  const due = sla.dueTimes(subject, contact.at);
   const language = contact.language ?? (newCustomer ? DEFAULT_LANGUAGE : await customerLanguage(trx, customerId));
   const reference = await unusedReference(trx);
   const [row] = await trx('threads')
@@ -286,7 +289,7 @@ async function openThread(
       reference,
       customer_id: customerId,
       status: 'open',
-      category: contact.category ?? null,
+      category,
       summary: summarize(contact),
       language,
       channel: contact.channel,
@@ -305,15 +308,19 @@ async function openThread(
     await recordEvent(trx, { threadId, kind: 'thread-linked', at: contact.at, data: { reference: linked.reference, reason } });
     await recordEvent(trx, { threadId: linked.id, kind: 'thread-linked', at: contact.at, data: { reference, reason } });
   }
-  const jobs: JobSpec[] = [];
+  const made = { threadId, teamId, madeAt: contact.at };
+  const promises: NewPromise[] = [
+    { ...made, kind: 'first-response', due: due.firstResponseDue },
+    { ...made, kind: 'resolution', due: due.resolutionDue },
+  ];
   if (contact.automatic) {
     await recordEvent(trx, { threadId, kind: 'acknowledgement-withheld', at: contact.at, data: { reason: contact.automatic.kind, signal: contact.automatic.signal } });
   } else {
-    jobs.push({ kind: ACKNOWLEDGE_JOB, payload: { threadId }, runAt: contact.at, dedupeKey: `${ACKNOWLEDGE_JOB}:${threadId}` });
+    promises.unshift({ ...made, kind: 'acknowledgement', due: due.acknowledgeDue });
+    await enqueueJob(trx, { kind: ACKNOWLEDGE_JOB, payload: { threadId }, runAt: contact.at, dedupeKey: `${ACKNOWLEDGE_JOB}:${threadId}` }, contact.at);
   }
-  // The first promise's check; it schedules the resolution's check in turn (one job row per new thread, not two).
-  jobs.push({ kind: ESCALATE_JOB, payload: { threadId, promise: 'first-response' }, runAt: due.firstResponseDue, dedupeKey: `${ESCALATE_JOB}:first-response:${threadId}` });
-  await enqueueJobs(trx, jobs, contact.at);
+  await makePromises(trx, sla, promises, contact.at);
+  await watchIdleThread(trx, sla, { threadId, teamId, openedAt: contact.at });
   return { id: threadId, reference, customer_id: customerId, status: 'open' };
 }
 

@@ -7,12 +7,14 @@ import type { Knex } from 'knex';
 import { recordEvent } from './timeline';
 import { threadByReference, type ThreadRecord } from './threads';
 import { render } from '../views/templates';
+import { keepOpenPromise } from '../promises/lifecycle';
+import { settlePromisesOnResolve } from '../promises/resolve';
 
 /** Advice given to the customer; every later handoff carries it. */
 export async function addAdvice(db: Db, args: { reference: string; agent: string; text: string; now: number }): Promise<{ at: number }> {
   const thread = await threadByReference(db, args.reference);
   await db('advice').insert({ thread_id: thread.id, agent: args.agent, text: args.text, at: args.now });
-  await db('threads').where({ id: thread.id }).update({ updated_at: args.now });
+  await db('threads').where({ id: thread.id }).update({ updated_at: args.now, agent_action_at: args.now });
   return { at: args.now };
 }
 
@@ -39,7 +41,9 @@ export async function sendReply(
     );
     await trx('threads')
       .where({ id: thread.id })
-      .update({ updated_at: args.now, first_response_at: thread.first_response_at ?? args.now, agent_id: thread.agent_id ?? args.agent });
+      .update({ updated_at: args.now, agent_action_at: args.now, first_response_at: thread.first_response_at ?? args.now, agent_id: thread.agent_id ?? args.agent });
+    // An answer on any channel keeps the first response.
+    await keepOpenPromise(trx, { threadId: thread.id, kind: 'first-response', at: args.now, by: args.agent });
     return { target, delivery };
   });
   // The agent waits for her reply to go out; a provider that fails leaves it to the send's retries.
@@ -61,6 +65,7 @@ export async function resolveThread(
     if (thread.status === 'resolved') throw new DomainError('conflict', `${thread.reference} is already resolved`);
     await trx('threads').where({ id: thread.id }).update({ status: 'resolved', resolved_at: args.now, updated_at: args.now, agent_id: thread.agent_id ?? args.agent });
     await recordEvent(trx, { threadId: thread.id, kind: 'resolved', at: args.now, data: { agent: args.agent, resolution: args.resolution } });
+    await settlePromisesOnResolve(trx, { threadId: thread.id, agent: args.agent, now: args.now });
 
     const target = await replyTarget(trx, thread).catch((error: unknown) => {
       if (error instanceof DomainError && error.code === 'no_address') return null;

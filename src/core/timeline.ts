@@ -69,8 +69,26 @@ export type TimelineKind =
   | 'transferred'
   /** An agent took the handed-over thread (the card's accept button): data {agent}. */
   | 'handoff-accepted'
-  /** A promise fell due unkept: data {promise: 'first-response' | 'resolution', due (epoch ms), channel (managers' Slack channel or null)}. */
-  | 'sla-escalated';
+  /** Written before promises were records (old timelines only): data {promise, due (epoch ms), channel}. */
+  | 'sla-escalated'
+  /** An agent's own promise to the customer: data {promiseId, agent, text, due}. */
+  | 'promise-made'
+  /** An agent kept their promise: data {promiseId, agent}. */
+  | 'promise-kept'
+  /** A promise's time came unkept: data {promiseId, kind, due, newDue (the replacement's time, or null)}. */
+  | 'promise-broken'
+  /** The customer was told a promise is late and its new time: data {promiseId (the new one), channels}. */
+  | 'promise-late-told'
+  /** An escalation step told someone about a promise: data {promiseId, kind, at (the step, "75%"), notify, to}. */
+  | 'promise-escalated'
+  /** The customer was told her callback is off: data {callbackId, reason, channels}. */
+  | 'callback-cancel-told'
+  /** An agent set the category or priority: data {category, priority, agent}. */
+  | 'category-set'
+  /** The thread's agent is absent: a present colleague took it over: data {from, to, until}. */
+  | 'absence-reassigned'
+  /** Work nobody picked up was raised: data {reason: 'handoff-unaccepted' | 'idle', to: (agent id | channel)[]}. */
+  | 'stuck-raised';
 
 export async function recordEvent(
   db: DbOrTrx,

@@ -55,6 +55,8 @@ export const LABELS = {
     firstResponse: 'eerste reactie uiterlijk',
     resolution: 'opgelost uiterlijk',
     callback: 'terugbelafspraak',
+    agentPromise: (text: string) => `toezegging "${text}" uiterlijk`,
+    broken: (count: number) => (count === 1 ? '1 belofte niet gehouden' : `${count} beloftes niet gehouden`),
     noPromises: 'Geen open beloftes.',
     note: 'Notitie bij overdracht',
     from: 'van',
@@ -83,6 +85,8 @@ export const LABELS = {
     firstResponse: 'first response by',
     resolution: 'resolved by',
     callback: 'callback',
+    agentPromise: (text: string) => `promise "${text}" by`,
+    broken: (count: number) => (count === 1 ? '1 promise broken' : `${count} promises broken`),
     noPromises: 'No open promises.',
     note: 'Transfer note',
     from: 'from',
@@ -96,14 +100,20 @@ export const LABELS = {
   },
 } as const;
 
-/** Promise lines in display form, e.g. "eerste reactie uiterlijk di 24 nov 17:00". */
+/**
+ * The open promises in display form, by due time, e.g. "terugbelafspraak di 24 nov 14:30–14:45",
+ * "eerste reactie uiterlijk di 24 nov 17:00", 'toezegging "nieuw pakket" uiterlijk vr 27 nov 17:00',
+ * and how many were broken before. Plain text: a Slack rendering escapes it.
+ */
 export function promiseLines(summary: HandoffSummary, language: Language): string[] {
   const labels = LABELS[language];
-  const lines: string[] = [];
-  const { callback, firstResponseDue, resolutionDue } = summary.promises;
-  if (callback) lines.push(`${labels.callback} ${shortTime(callback.start, language)}–${shortTime(callback.end, language).split(' ').pop()}`);
-  if (firstResponseDue) lines.push(`${labels.firstResponse} ${shortTime(firstResponseDue, language)}`);
-  if (resolutionDue) lines.push(`${labels.resolution} ${shortTime(resolutionDue, language)}`);
+  const { callback } = summary.promises;
+  const lines = summary.promises.open.map((promise) => {
+    if (promise.kind === 'callback' && callback) return `${labels.callback} ${shortTime(callback.start, language)}–${shortTime(callback.end, language).split(' ').pop()}`;
+    const what = promise.kind === 'first-response' ? labels.firstResponse : promise.kind === 'resolution' ? labels.resolution : promise.kind === 'agent' ? labels.agentPromise(promise.text ?? '') : labels.callback;
+    return `${what} ${shortTime(promise.due, language)}`;
+  });
+  if (summary.promises.broken > 0) lines.push(labels.broken(summary.promises.broken));
   return lines;
 }
 

@@ -18,6 +18,9 @@ const SLACK_MAX_HEADER_TEXT = 150;
 const ADVICE_BLOCK_BUDGET = SLACK_MAX_BLOCKS - 10;
 /** Claims pile up over a long thread; the dossier has them all. */
 const ADDRESSES_CHARS = 1000;
+/** Open promises shown on a card, each line at most this long: together well within one section. */
+const PROMISE_LINES = 8;
+const PROMISE_LINE_CHARS = 300;
 /** One advice entry never takes more than a third of a section, so one long text cannot hide the rest. */
 const ADVICE_ENTRY_CHARS = 1000;
 
@@ -91,7 +94,8 @@ export function handoffSlackCard(
   blocks.push(section(`*${labels.issue}:*\n${fitEscaped(issueText(summary, language), SLACK_MAX_SECTION_TEXT - labels.issue.length - 4)}`));
   blocks.push(...adviceBlocks(summary, language));
   const promises = promiseLines(summary, language);
-  blocks.push(section(`*${labels.promises}:* ${promises.length > 0 ? promises.join('\n') : labels.noPromises}`));
+  // An agent's own promise is in their words: escaped like every other text, each line kept short.
+  blocks.push(section(`*${labels.promises}:* ${promises.length > 0 ? promises.slice(0, PROMISE_LINES).map((line) => fitEscaped(line, PROMISE_LINE_CHARS)).join('\n') : labels.noPromises}`));
   if (summary.note) blocks.push(section(`*${labels.note}:*\n${fitEscaped(summary.note, SLACK_MAX_SECTION_TEXT - labels.note.length - 4)}`));
   const status = options.resolvedBy
     ? language === 'en' ? `:heavy_check_mark: resolved by ${escapeMrkdwn(options.resolvedBy)}` : `:heavy_check_mark: afgesloten door ${escapeMrkdwn(options.resolvedBy)}`

@@ -1,6 +1,7 @@
 import type { AgentConfig, TeamConfig } from '../config/hub-config';
 import type { Language } from '../core/contact';
 import type { Dossier } from '../core/dossier';
+import type { PromiseKind } from '../promises/records';
 
 /**
  * What a transfer carries to the next agent, built from one thread's dossier. Every rendering
@@ -36,9 +37,11 @@ export interface HandoffSummary {
   channels: { channel: string; first: string; last: string; contacts: number }[];
   /** What the hub promised the customer and must still keep. */
   promises: {
-    firstResponseDue: string | null;
-    resolutionDue: string | null;
-    /** The next open callback booking, when the dossier has one. */
+    /** Open promises the customer can hold us to, by due time (the automatic acknowledgement left out). */
+    open: { kind: PromiseKind; text: string | null; due: string; agent: string | null }[];
+    /** How many promises on this thread were broken: the customer has waited before. */
+    broken: number;
+    /** The open callback booking's slot, when there is one. */
     callback: { start: string; end: string } | null;
   };
   /** The previous agent's note on the latest transfer. */
@@ -85,8 +88,10 @@ export function buildHandoffSummary(
     priorAdvice: dossier.advice.map((entry) => ({ at: entry.at, agent: entry.agent, agentName: agentNames.get(entry.agent) ?? entry.agent, text: entry.text })),
     channels: channelsUsed(dossier.contacts),
     promises: {
-      firstResponseDue: dossier.sla.firstResponseDue,
-      resolutionDue: dossier.sla.resolutionDue,
+      open: dossier.promises
+        .filter((promise) => promise.state === 'open' && promise.kind !== 'acknowledgement')
+        .map((promise) => ({ kind: promise.kind, text: promise.text ?? null, due: promise.due, agent: promise.owner.agent ?? null })),
+      broken: dossier.promises.filter((promise) => promise.state === 'broken').length,
       callback: callback ? { start: callback.start, end: callback.end } : null,
     },
     note: transfer?.note ?? null,

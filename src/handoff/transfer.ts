@@ -10,8 +10,10 @@ import { rememberCard } from './cards';
 import { handoffSlackCard } from './render-slack';
 import { handoffPlainText } from './render-text';
 import { buildHandoffSummary, type HandoffSummary } from './summary';
+import { absenceSpan, currentAbsences } from '../absence/absences';
+import { watchHandoffCard } from '../escalation/stuck';
 
-export type HandoffContext = Pick<HubContext, 'db' | 'config' | 'env' | 'logger'>;
+export type HandoffContext = Pick<HubContext, 'db' | 'config' | 'env' | 'logger' | 'sla'>;
 
 export interface TransferRequest {
   reference: string;
@@ -50,12 +52,15 @@ export async function transferThread(ctx: HandoffContext, poster: SlackPoster, r
   if (toAgent && request.toTeam && toAgent.team !== request.toTeam) {
     throw new DomainError('invalid_request', `agent "${toAgent.id}" is not in team "${request.toTeam}"`);
   }
+  // An absent agent gets no new threads: hand it to the team, or to a colleague.
+  const absence = toAgent ? (await currentAbsences(ctx.db, { agentId: toAgent.id, now: request.now, timezone: ctx.config.timezone })).find((candidate) => (absenceSpan(candidate, ctx.config.timezone)?.start ?? Infinity) <= request.now) : undefined;
+  if (absence) throw new DomainError('conflict', `agent "${toAgent?.id}" is absent until ${absence.to}`);
 
   const { teamId, threadId } = await ctx.db.transaction(async (trx) => {
     const thread = await threadByReference(trx, request.reference);
     if (thread.status === 'resolved') throw new DomainError('conflict', `${thread.reference} is resolved; it cannot be transferred`);
     const team = request.toTeam ?? toAgent?.team ?? thread.team_id ?? ctx.config.defaultTeam ?? null;
-    await trx('threads').where({ id: thread.id }).update({ team_id: team, agent_id: toAgent?.id ?? null, updated_at: request.now });
+    await trx('threads').where({ id: thread.id }).update({ team_id: team, agent_id: toAgent?.id ?? null, updated_at: request.now, agent_action_at: request.now });
     await recordEvent(trx, {
       threadId: thread.id,
       kind: 'transferred',
@@ -71,6 +76,7 @@ export async function transferThread(ctx: HandoffContext, poster: SlackPoster, r
   const language = toAgent?.language ?? 'nl';
   const card = await postHandoffCard(ctx, poster, { summary, channel: destination, language, threadId, now: request.now });
   if (card.via === 'slack' && card.id) await rememberCard(ctx.db, { threadId, channel: card.channel, ts: card.id, language, at: request.now });
+  await watchHandoffCard(ctx.db, ctx, { threadId, teamId: teamId ?? ctx.sla.defaultTeam, now: request.now });
   return { summary, card };
 }
 
@@ -109,7 +115,7 @@ export async function acceptHandoff(ctx: Pick<HubContext, 'db'>, args: { referen
     const updated = await trx('threads')
       .where({ id: thread.id })
       .andWhere((query) => query.whereNull('agent_id').orWhere('agent_id', args.agent.id))
-      .update({ agent_id: args.agent.id, team_id: args.agent.team, updated_at: args.now });
+      .update({ agent_id: args.agent.id, team_id: args.agent.team, updated_at: args.now, agent_action_at: args.now });
     if (updated === 0) return { accepted: false, heldBy: thread.agent_id ?? '' };
     await recordEvent(trx, { threadId: thread.id, kind: 'handoff-accepted', at: args.now, data: { agent: args.agent.id } });
     return { accepted: true };

@@ -109,7 +109,7 @@ export function callbackOfferPage(ctx: HubContext): Router {
     const now = ctx.clock();
     if (cancel) {
       const current = await ctx.db('callbacks').where({ thread_id: thread.id, status: 'booked' }).first('id');
-      if (current) await cancelCallback(ctx.db, { reference: thread.reference, id: current.id, now, timezone }).catch(ignoreConflict);
+      if (current) await cancelCallback(ctx.db, { reference: thread.reference, id: current.id, now, timezone, by: 'customer' }).catch(ignoreConflict);
       return page(res, { language, thread, token, message: WORDS[language].cancelled });
     }
     if (start === undefined) return page(res, { language, thread, token });

@@ -68,7 +68,8 @@ describe(`group commit: contacts handed in together (${storeName})`, () => {
     expect(retry).to.include({ threadId: first?.threadId, contactId: first?.contactId });
     expect(await count('contacts')).to.equal(1);
     expect(await count('threads')).to.equal(1);
-    expect(await count('jobs')).to.equal(2); // one thread's acknowledgement and SLA check: the retry's rolled back
+    expect(await count('jobs')).to.equal(4); // one thread's acknowledgement and its promises' watch: the retry's rolled back
+    expect(await count('promises')).to.equal(3);
   });
 
   it('one contact that cannot be stored fails alone: what it wrote is undone, the others are kept', async () => {

@@ -39,7 +39,7 @@ describe(`ingest: one complaint thread per issue (${storeName})`, () => {
   const ingest = (contact: InboundContact) => ingestContact(deps, contact);
   const count = async (table: string) => Number((await store.db(table).count({ n: '*' }))[0]?.n);
 
-  it('a first contact opens a thread with a check-digit reference, due times, an acknowledgement job and the first promise\'s check', async () => {
+  it('a first contact opens a thread with a check-digit reference, due times, its promises, an acknowledgement job and the watch of each promise', async () => {
     const result = await ingest(sms('06 12345678', 'Mijn telefoon doet het niet', { name: 'Els Jansen', at }));
     expect(result).to.include({ outcome: 'opened', verified: true });
     expect(result.reference).to.match(/^KL-\d{8}$/);
@@ -53,9 +53,18 @@ describe(`ingest: one complaint thread per issue (${storeName})`, () => {
     const identity = await store.db('identities').first('kind', 'value', 'proof');
     expect(identity).to.deep.equal({ kind: 'phone', value: '+31612345678', proof: 'channel' });
     const jobs = await store.db('jobs').orderBy('id').select('kind', 'dedupe_key', 'run_at');
+    const promises = await store.db('promises').where({ thread_id: result.threadId }).orderBy('id').select('kind', 'due', 'state');
+    expect(promises).to.deep.equal([
+      { kind: 'acknowledgement', due: at + 60_000, state: 'open' },
+      { kind: 'first-response', due: thread.first_response_due, state: 'open' },
+      { kind: 'resolution', due: thread.resolution_due, state: 'open' },
+    ]);
+    // One watch scan per minute in which something falls due (the demo escalates at 100%: at each due time).
     expect(jobs).to.deep.equal([
       { kind: 'acknowledge', dedupe_key: `acknowledge:${result.threadId}`, run_at: at },
-      { kind: 'escalate', dedupe_key: `escalate:first-response:${result.threadId}`, run_at: thread.first_response_due },
+      { kind: 'promise-watch', dedupe_key: 'promise-watch:2026-11-24T09:01:00.000Z', run_at: at + 60_000 },
+      { kind: 'promise-watch', dedupe_key: 'promise-watch:2026-11-25T10:00:00.000Z', run_at: thread.first_response_due },
+      { kind: 'promise-watch', dedupe_key: 'promise-watch:2026-11-27T10:00:00.000Z', run_at: thread.resolution_due },
     ]);
   });
 
@@ -64,7 +73,7 @@ describe(`ingest: one complaint thread per issue (${storeName})`, () => {
     const second = await ingest(sms('0031 6 1234 5678', 'Nog steeds geen bereik'));
     expect(second).to.include({ outcome: 'joined', matchedBy: 'identity', threadId: first.threadId });
     expect(await count('threads')).to.equal(1);
-    expect(await count('jobs')).to.equal(2); // the new thread's acknowledgement and first SLA check, no more
+    expect(await count('jobs')).to.equal(4); // the new thread's acknowledgement and the watch of its three promises, no more
   });
 
   it('the same provider id twice (a Twilio retry) is one contact', async () => {

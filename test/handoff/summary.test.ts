@@ -7,8 +7,8 @@ import { whisperText } from '../../src/handoff/render-whisper';
 import { buildHandoffSummary } from '../../src/handoff/summary';
 
 const AGENTS: AgentConfig[] = [
-  { id: 'anna', name: 'Anna de Vries', team: 'service', role: 'lead', language: 'nl', slackUserId: 'U0ANNA' },
-  { id: 'bram', name: 'Bram Jansen', team: 'service', role: 'agent', language: 'en' },
+  { id: 'anna', name: 'Anna de Vries', team: 'service', role: 'lead', language: 'nl', slackUserId: 'U0ANNA', absent: [] },
+  { id: 'bram', name: 'Bram Jansen', team: 'service', role: 'agent', language: 'en', absent: [] },
 ];
 const PUBLIC_URL = 'https://hub.example.nl';
 
@@ -49,6 +49,11 @@ function dossier(overrides: Partial<Dossier> = {}): Dossier {
       { kind: 'transferred', at: '2026-11-24T13:40:00+01:00', data: { fromAgent: 'anna', toTeam: 'service', toAgent: 'bram', note: 'Klant is boos, graag snel bellen' } },
     ],
     sla: { firstResponseDue: '2026-11-24T17:00:00+01:00', resolutionDue: '2026-11-26T13:30:00+01:00', breached: false },
+    promises: [
+      { id: 1, kind: 'acknowledgement', due: '2026-11-24T10:01:00+01:00', owner: { team: 'service' }, state: 'kept', keptAt: '2026-11-24T10:00:30+01:00' },
+      { id: 2, kind: 'first-response', due: '2026-11-24T17:00:00+01:00', owner: { team: 'service' }, state: 'open' },
+      { id: 3, kind: 'resolution', due: '2026-11-26T13:30:00+01:00', owner: { team: 'service' }, state: 'open' },
+    ],
     ...overrides,
   };
 }
@@ -107,20 +112,37 @@ describe('handoff summary', () => {
     ]);
   });
 
-  it('states the promises: SLA due times and an open callback booking', () => {
+  it('states the open promises by due time (not the acknowledgement), how many were broken, and the booked callback', () => {
+    const open = dossier().promises;
     const summary = summaryOf(
       dossier({
         callbacks: [
           { start: '2026-11-24T14:00:00+01:00', end: '2026-11-24T14:15:00+01:00', status: 'cancelled', agent: 'anna', actualStart: null, outcome: null },
           { start: '2026-11-25T10:00:00+01:00', end: '2026-11-25T10:15:00+01:00', status: 'booked', agent: 'anna', actualStart: null, outcome: null },
         ],
+        promises: [
+          ...open,
+          { id: 4, kind: 'callback', due: '2026-11-24T14:00:00+01:00', owner: { team: 'service', agent: 'anna' }, state: 'cancelled' },
+          { id: 5, kind: 'callback', due: '2026-11-25T10:00:00+01:00', owner: { team: 'service', agent: 'anna' }, state: 'open' },
+          { id: 6, kind: 'agent', text: 'nieuw pakket <!channel>', due: '2026-11-23T17:00:00+01:00', owner: { team: 'service', agent: 'bram' }, state: 'broken' },
+          { id: 7, kind: 'agent', text: 'nieuw pakket <!channel>', due: '2026-11-27T17:00:00+01:00', owner: { team: 'service', agent: 'bram' }, state: 'open' },
+        ],
       }),
     );
     expect(summary.promises).to.deep.equal({
-      firstResponseDue: '2026-11-24T17:00:00+01:00',
-      resolutionDue: '2026-11-26T13:30:00+01:00',
+      open: [
+        { kind: 'first-response', text: null, due: '2026-11-24T17:00:00+01:00', agent: null },
+        { kind: 'resolution', text: null, due: '2026-11-26T13:30:00+01:00', agent: null },
+        { kind: 'callback', text: null, due: '2026-11-25T10:00:00+01:00', agent: 'anna' },
+        { kind: 'agent', text: 'nieuw pakket <!channel>', due: '2026-11-27T17:00:00+01:00', agent: 'bram' },
+      ],
+      broken: 1,
       callback: { start: '2026-11-25T10:00:00+01:00', end: '2026-11-25T10:15:00+01:00' },
     });
+    const card = JSON.stringify(handoffSlackCard(summary, { language: 'nl' }).blocks);
+    expect(card).to.contain('terugbelafspraak wo 25 nov 10:00–10:15').and.contain('toezegging \\"nieuw pakket &lt;!channel&gt;\\" uiterlijk vr 27 nov 17:00').and.contain('1 belofte niet gehouden');
+    expect(card).not.to.contain('<!channel>');
+    expect(handoffPlainText(summary, 'en')).to.contain('promise "nieuw pakket <!channel>" by Fri 27 Nov 17:00').and.contain('1 promise broken');
   });
 
   it("carries the previous agent's note from the latest transfer", () => {

@@ -54,7 +54,7 @@ describe(`handoff: POST /api/threads/:reference/transfer (${storeName})`, functi
       ]);
       expect(handoff.priorAdvice[0].at).to.equal('2026-11-24T10:10:00+01:00');
       expect(handoff.channels).to.deep.equal([{ channel: 'sms', first: '2026-11-24T10:00:00+01:00', last: '2026-11-24T10:00:00+01:00', contacts: 1 }]);
-      expect(handoff.promises.firstResponseDue).to.be.a('string');
+      expect(handoff.promises.open.map((promise: { kind: string }) => promise.kind)).to.deep.equal(['first-response', 'resolution']);
       expect(handoff.note).to.equal('Klant wil teruggebeld worden');
       expect(handoff.transfer).to.include({ fromAgent: 'anna', toTeam: 'service', toAgent: null });
     });

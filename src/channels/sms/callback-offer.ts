@@ -174,7 +174,7 @@ export async function answerCallbackWord(ctx: HubContext, args: { from: string; 
   const language: Language = booked.language === 'en' ? 'en' : 'nl';
   const now = ctx.clock();
   if (word === 'move') return freshOffer(ctx, { threadId: booked.thread_id, reference: booked.reference, language }, now);
-  await cancelCallback(ctx.db, { reference: booked.reference, id: booked.id, now, timezone: ctx.config.timezone });
+  await cancelCallback(ctx.db, { reference: booked.reference, id: booked.id, now, timezone: ctx.config.timezone, by: 'customer' });
   const when = fullSlot(Number(booked.start), { timezone: ctx.config.timezone, language });
   return language === 'en' ? `Your callback of ${when} about ${booked.reference} is called off.` : `Uw terugbelafspraak van ${when} over ${booked.reference} is afgezegd.`;
 }

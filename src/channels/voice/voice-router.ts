@@ -3,7 +3,8 @@ import twilio from 'twilio';
 import { z } from 'zod';
 import type { HubContext } from '../../context';
 import type { InboundContact, IngestResult, Language } from '../../core/contact';
-import { callEvents, callerByPhone, threadOfCall, threadStatus, transferTarget, type CallThread } from '../../core/caller';
+import { callEvents, callerByPhone, threadOfCall, threadStatus, transferTarget, type CallThread, type ThreadStatus } from '../../core/caller';
+import { nextPromiseToName } from '../../promises/lifecycle';
 import { formatPromise } from '../../core/format-time';
 import { isMobileNumber, normalizePhone } from '../../core/identity';
 import { bookCallback } from '../../callbacks/booking';
@@ -294,10 +295,25 @@ async function status(s: Step, reference: string): Promise<VoiceResponse> {
   const spoken = spokenReference(reference);
   if (!found) say(s, response, p(s).referenceGiveUp({}));
   else if (found.status === 'resolved') say(s, response, p(s).statusResolved({ reference: spoken }));
-  else if (found.firstResponseAt !== null || found.firstResponseDue === null) say(s, response, p(s).statusAnswered({ reference: spoken }));
-  else say(s, response, p(s).statusOpen({ reference: spoken, due: formatPromise(found.firstResponseDue, { timezone: s.ctx.config.timezone, language: s.lang }) }));
+  else say(s, response, await statusOfOpen(s, found, spoken));
   say(s, menuGather(s, response, reference), p(s).menu({}));
   return response;
+}
+
+/** What a caller with a reference may hear about: not when she will be on the phone (a callback). */
+const STATUS_PROMISES = ['first-response', 'resolution', 'agent'] as const;
+
+/**
+ * An open complaint's state and the next promise, never a time gone by (a promise that passed
+ * unkept is renewed first). Nothing personal: the caller may be anyone who has the reference.
+ */
+async function statusOfOpen(s: Step, found: ThreadStatus, spoken: string): Promise<string> {
+  const next = await nextPromiseToName(s.ctx.db, s.ctx.sla, { threadId: found.id, now: s.ctx.clock(), kinds: STATUS_PROMISES });
+  if (!next) return p(s).statusAnswered({ reference: spoken });
+  const due = formatPromise(next.due, { timezone: s.ctx.config.timezone, language: s.lang });
+  if (next.kind === 'first-response') return p(s).statusOpen({ reference: spoken, due });
+  if (next.kind === 'resolution') return p(s).statusResolution({ reference: spoken, due });
+  return p(s).statusPromise({ reference: spoken, due });
 }
 
 /** The thread this call belongs to, storing the call as a contact when it is not yet. */

@@ -54,7 +54,7 @@ export function threadCallbacksRouter(ctx: HubContext): Router {
 
   router.delete('/:id', async (req, res) => {
     const id = callbackId.parse(req.params.id);
-    const cancelled = await cancelCallback(ctx.db, { reference: referenceOf(req.params), id, now: ctx.clock(), timezone });
+    const cancelled = await cancelCallback(ctx.db, { reference: referenceOf(req.params), id, now: ctx.clock(), timezone, by: 'agent' });
     res.json({ callback: viewCallback(cancelled, timezone) });
   });
 
