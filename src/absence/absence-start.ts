@@ -11,7 +11,7 @@ import type { Language } from '../core/contact';
 import type { DbOrTrx } from '../core/db';
 import { toIso } from '../core/format-time';
 import { recordEvent } from '../core/timeline';
-import { recipientsOf } from '../escalation/recipients';
+import { presentRecipients, recipientsOf } from '../escalation/recipients';
 import { postNotice } from '../escalation/slack-notice';
 import { shortTime } from '../handoff/render-common';
 import { escapeMrkdwn } from '../handoff/render-slack';
@@ -87,7 +87,9 @@ export function absenceStartJob(ctx: HubContext): JobHandler {
       await postNotice(trx, ctx, poster, { recipient: { kind: 'agent', agent: colleague, key: `agent:${to}` }, text: takenOverText({ absent: agent, until: absence.to, items, language, timezone }), references: [...new Set([...items.threads, ...items.callbacks.map((callback) => callback.reference)])], threadId: null, purpose: 'handoff', now });
     }
     if (leftThreads.length > 0 || leftCallbacks.length > 0) {
-      for (const lead of recipientsOf(ctx.config, { notify: 'lead', teamId: agent.team, ownerAgent: null })) {
+      // Not the lead who is going away: then the team's channel.
+      const leads = recipientsOf(ctx.config, { notify: 'lead', teamId: agent.team, ownerAgent: null }).filter((lead) => lead.kind !== 'agent' || lead.agent.id !== agent.id);
+      for (const lead of await presentRecipients(trx, leads.length > 0 ? leads : [{ kind: 'team', teamId: agent.team, key: `team:${agent.team}` }], { teamId: agent.team, at: now, timezone })) {
         const language = lead.kind === 'agent' && lead.agent.slackUserId ? lead.agent.language : 'nl';
         const text = leftOverText({ absent: agent, until: absence.to, threads: leftThreads, callbacks: leftCallbacks, language, timezone });
         await postNotice(trx, ctx, poster, { recipient: lead, text, references: [...new Set([...leftThreads, ...leftCallbacks.map((callback) => callback.reference)])], threadId: null, purpose: 'escalation', now });

@@ -12,7 +12,7 @@ import { promiseOwner } from '../promises/owner';
 import { latestOfChain, promiseById, type PromiseRecord } from '../promises/records';
 import type { WatchStep } from '../promises/steps';
 import { escalationLine, mrkdwnToPlain } from './messages';
-import { recipientByKey, recipientCalendar, recipientLanguage, recipientsOf } from './recipients';
+import { presentRecipients, recipientByKey, recipientCalendar, recipientLanguage, recipientsOf } from './recipients';
 import { postNotice } from './slack-notice';
 
 /** Tells one recipient about one escalation step of one promise. */
@@ -34,7 +34,7 @@ export async function enqueueEscalationNotices(
   const thread = await trx('threads').where({ id: promise.threadId }).first('agent_id');
   const callback = promise.callbackId === null ? undefined : await trx('callbacks').where({ id: promise.callbackId }).first('agent_id');
   const owner = promiseOwner(promise, { team: args.teamId, agent: thread?.agent_id ?? null }, callback?.agent_id ?? null);
-  const recipients = recipientsOf(ctx.config, { notify: step.notify, teamId: args.teamId, ownerAgent: owner.agent ?? null });
+  const recipients = await presentRecipients(trx, recipientsOf(ctx.config, { notify: step.notify, teamId: args.teamId, ownerAgent: owner.agent ?? null }), { teamId: args.teamId, at: Math.max(step.at, now), timezone: ctx.config.timezone });
   const payload = { promiseId: promise.id, step: step.index, at: ctx.config.escalation[step.index]?.at ?? '', notify: step.notify };
   await enqueueJobs(
     trx,

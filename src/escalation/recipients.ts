@@ -2,7 +2,9 @@ import type { HubEnv } from '../config/env';
 import type { AgentConfig, HubConfig } from '../config/hub-config';
 import type { BusinessCalendar } from '../core/calendar';
 import type { Language } from '../core/contact';
+import type { DbOrTrx } from '../core/db';
 import type { SlaClock } from '../core/sla';
+import { absentAt } from '../absence/absences';
 import type { Audience } from '../promises/steps';
 
 /**
@@ -52,4 +54,16 @@ export function recipientChannel(config: HubConfig, env: HubEnv, recipient: Reci
 /** A direct message speaks the agent's language; a channel stays Dutch, like the handoff cards. */
 export function recipientLanguage(recipient: Recipient): Language {
   return recipient.kind === 'agent' && recipient.agent.slackUserId ? recipient.agent.language : 'nl';
+}
+
+/**
+ * The recipients who are not away at `at`; when that leaves nobody, the team's channel, so what
+ * someone must know never waits in an absent lead's direct messages.
+ */
+export async function presentRecipients(db: DbOrTrx, recipients: Recipient[], args: { teamId: string; at: number; timezone: string }): Promise<Recipient[]> {
+  const agents = recipients.flatMap((recipient) => (recipient.kind === 'agent' ? [recipient.agent.id] : []));
+  if (agents.length === 0) return recipients;
+  const absent = await absentAt(db, { at: args.at, timezone: args.timezone, agentIds: agents });
+  const present = recipients.filter((recipient) => recipient.kind !== 'agent' || !absent.has(recipient.agent.id));
+  return present.length > 0 ? present : [{ kind: 'team', teamId: args.teamId, key: `team:${args.teamId}` }];
 }

@@ -8,7 +8,7 @@ import { escapeMrkdwn } from '../handoff/render-slack';
 import { enqueueJob } from '../jobs/queue';
 import type { JobHandler } from '../jobs/worker';
 import { duration } from './messages';
-import { recipientLanguage, recipientsOf, type Recipient } from './recipients';
+import { presentRecipients, recipientLanguage, recipientsOf, type Recipient } from './recipients';
 import { postNotice } from './slack-notice';
 
 /** A handoff card still not accepted `stuck.acceptMinutes` service minutes after the transfer. */
@@ -55,6 +55,7 @@ export function handoffUnacceptedJob(ctx: HubContext): JobHandler {
     const waited = duration(now - transferredAt, 'nl');
     const to = await raise(trx, ctx, poster, {
       recipients: recipientsOf(ctx.config, { notify: 'lead', teamId, ownerAgent: null }),
+      teamId,
       text: (language) =>
         language === 'en'
           ? `Nobody has accepted the handoff of ${thread.reference} (transferred ${duration(now - transferredAt, 'en')} ago).`
@@ -96,6 +97,7 @@ export function threadIdleJob(ctx: HubContext): JobHandler {
       const idle = (language: 'nl' | 'en') => duration(calendar.openMillisBetween(new Date(lastAction), new Date(now)), language);
       const to = await raise(trx, ctx, poster, {
         recipients,
+        teamId,
         text: (language) =>
           language === 'en'
             ? `${thread.reference} has had no agent action for ${idle('en')} of service time.`
@@ -114,10 +116,10 @@ async function raise(
   trx: DbOrTrx,
   ctx: HubContext,
   poster: ReturnType<typeof slackPoster>,
-  args: { recipients: Recipient[]; text: (language: 'nl' | 'en') => string; reference: string; threadId: number; now: number },
+  args: { recipients: Recipient[]; teamId: string; text: (language: 'nl' | 'en') => string; reference: string; threadId: number; now: number },
 ): Promise<string[]> {
   const to: string[] = [];
-  for (const recipient of args.recipients) {
+  for (const recipient of await presentRecipients(trx, args.recipients, { teamId: args.teamId, at: args.now, timezone: ctx.config.timezone })) {
     const channel = await postNotice(trx, ctx, poster, { recipient, text: `:hourglass: ${escapeMrkdwn(args.text(recipientLanguage(recipient)))}`, references: [args.reference], threadId: args.threadId, purpose: 'escalation', now: args.now });
     if (channel) to.push(channel);
   }

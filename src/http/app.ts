@@ -2,6 +2,7 @@ import express, { type Express, type Router } from 'express';
 import type { HubContext } from '../context';
 import { migrationsCurrent } from '../core/db';
 import { apiAuth } from './api-auth';
+import { agentsRouter } from './api/agents';
 import { callbackSlotsRouter } from './api/callbacks';
 import { callbackOfferPage } from './callback-offer-page';
 import { consoleRouter } from '../console/router';
@@ -73,6 +74,7 @@ export function createApp(ctx: HubContext, channels: { path: string; router: Rou
   api.use('/outbox', outboxRouter(ctx));
   api.use('/merges', mergesRouter(ctx));
   api.use('/callbacks', callbackSlotsRouter(ctx));
+  api.use('/agents', agentsRouter(ctx));
   app.use('/api', api);
   app.use('/callbacks', callbackOfferPage(ctx));
   app.use('/console', consoleRouter(ctx));

@@ -162,6 +162,67 @@ describe('configuration file (parseHubConfig, loadHubConfig)', () => {
   });
 });
 
+describe('configuration file: promises, SLA, escalation, absence, stuck work', () => {
+  /** The SPEC's optional keys, all of them. */
+  function fullConfig(): any {
+    const raw = validConfig();
+    raw.closedDays = ['2026-12-31'];
+    raw.categories = [{ id: 'levering', name: 'Levering', keywords: ['pakket', 'bezorg'] }];
+    raw.sla = { ...raw.sla, byCategory: { levering: { firstResponseHours: 4 } }, byPriority: { high: { firstResponseHours: 2, resolutionHours: 8 } } };
+    raw.escalation = [{ at: '75%', notify: 'owner' }, { at: '100%', notify: 'lead' }, { at: '+4h', notify: 'managers' }];
+    raw.stuck = { acceptMinutes: 15, idleHours: 4 };
+    raw.teams[0].sla = { firstResponseHours: 6, byPriority: { high: { firstResponseHours: 1 } } };
+    raw.agents[0].absent = [{ from: '2026-12-21', to: '2027-01-04' }];
+    return raw;
+  }
+
+  it("accepts the SPEC's optional keys, and without them the managers hear of a broken promise at its due time", () => {
+    const config = parseHubConfig(fullConfig(), 'hub.json');
+    expect(config.escalation).to.have.length(3);
+    expect(config.agents[0]?.absent).to.deep.equal([{ from: '2026-12-21', to: '2027-01-04' }]);
+    const plain = parseHubConfig(validConfig(), 'hub.json');
+    expect(plain.escalation).to.deep.equal([{ at: '100%', notify: 'managers' }]);
+    expect(plain.sla.newTimeHours).to.equal(4);
+    expect(plain.stuck).to.deep.equal({});
+  });
+
+  it('names the key path of each mistake in the new keys', () => {
+    const raw = fullConfig();
+    raw.closedDays = ['2026-02-30'];
+    raw.categories[0].keywords = ['p'];
+    raw.sla.byPriority.urgent = { firstResponseHours: 1 };
+    raw.escalation = [{ at: '80', notify: 'owner' }, { at: '+4d', notify: 'managers' }, { at: '100%', notify: 'boss' }];
+    raw.stuck.acceptMinutes = 0;
+    raw.stuck.idleHourz = 4;
+    raw.teams[0].sla.firstResponseHourz = 6;
+    raw.agents[0].absent = [{ from: '2027-01-04', to: '2026-12-21' }, { from: '21-12-2026', to: '2027-01-04' }];
+    const message = configError(raw);
+    for (const path of [
+      'closedDays[0]',
+      'categories[0].keywords[0]',
+      'sla.byPriority.urgent',
+      'escalation[0].at',
+      'escalation[1].at',
+      'escalation[2].notify',
+      'stuck.acceptMinutes',
+      'stuck.idleHourz: unknown key',
+      'teams[0].sla.firstResponseHourz: unknown key',
+      'agents[0].absent[0].to',
+      'agents[0].absent[1].from',
+    ]) {
+      expect(message, path).to.include(path);
+    }
+    // Checks across keys run once every key is well-formed on its own.
+    const unknown = fullConfig();
+    unknown.teams[0].sla.byCategory = { bezorging: { firstResponseHours: 4 } };
+    expect(configError(unknown)).to.include('teams[0].sla.byCategory.bezorging: unknown category "bezorging"');
+  });
+
+  it('the shipped demo configuration still loads', () => {
+    expect(loadHubConfig(SHIPPED).teams[0]?.id).to.equal('service');
+  });
+});
+
 describe('environment (readEnv)', () => {
   it('has the SPEC defaults', () => {
     const env = readEnv({});

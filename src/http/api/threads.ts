@@ -10,6 +10,8 @@ import { slackPoster } from '../../channels/slack/slack-poster';
 import { refreshHandoffCardsInBackground } from '../../handoff/cards';
 import { transferThread } from '../../handoff/transfer';
 import { threadCallbacksRouter } from './callbacks';
+import { categoryBody, threadPromisesRouter } from './promises';
+import { setCategory } from '../../promises/category';
 
 const listQuery = z.object({
   status: z.enum(['open', 'resolved']).optional(),
@@ -88,6 +90,13 @@ export function threadsRouter(ctx: HubContext): Router {
   });
 
   router.use('/:reference/callbacks', refreshCardsAfter, threadCallbacksRouter(ctx));
+  router.use('/:reference/promises', refreshCardsAfter, threadPromisesRouter(ctx));
+
+  // The category (and priority) decide the SLA times: an agent sets them.
+  router.post('/:reference/category', refreshCardsAfter, async (req, res) => {
+    const body = categoryBody.parse(req.body);
+    res.json(await setCategory(ctx.db, ctx.sla, { reference: req.params.reference, ...body, now: ctx.clock() }));
+  });
 
   return router;
 }
