@@ -1,5 +1,5 @@
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Express } from 'express';
 import pino, { type Logger } from 'pino';
 import { BackgroundTasks } from './background-tasks';
@@ -28,7 +28,10 @@ import { ACKNOWLEDGE_JOB, ATTACHMENT_REFUSED_JOB } from './core/ingest';
 import { promiseJobHandlers, startPromiseWatch } from './promises/jobs';
 import { SlaClock } from './core/sla';
 import { OUTBOUND_SEND_JOB, type SendKind } from './core/send-ledger';
+import { StoreHealth } from './core/store-health';
 import { createApp } from './http/app';
+import { GracefulClose } from './http/graceful-close';
+import { readiness } from './http/readiness';
 import { JOBS_PURGE_JOB, jobsPurgeJob, scheduleJobsPurge } from './jobs/purge';
 import { JobWorker, type AnyJobHandler } from './jobs/worker';
 import { createMetrics } from './metrics';
@@ -57,8 +60,11 @@ export class Hub {
   readonly mailbox?: MailboxWatcher;
   /** The web chat's open event streams in this process. */
   readonly chatStreams: ChatStreams;
-  private server?: Server;
+  private server?: GracefulClose;
   private readonly contacts: ContactIngest;
+  private readonly store: StoreHealth;
+  /** Set from the first moment of a stop: /readyz says 503 from then on. */
+  private stopping: Promise<void> | undefined;
 
   private constructor(
     readonly ctx: HubContext,
@@ -67,18 +73,19 @@ export class Hub {
     senders: HubSenders,
   ) {
     this.contacts = contactIngest(ctx);
+    this.store = new StoreHealth(ctx.db, ctx.clock);
     this.mailbox = mailboxWatcher(ctx, (contacts) => this.ingestInOrder(contacts));
     this.chatStreams = new ChatStreams({ db: ctx.db, logger: ctx.logger });
-    this.app = createApp(
-      ctx,
-      [
+    this.app = createApp(ctx, {
+      channels: [
         { path: '/twilio', router: twilioRouter(ctx, (contact) => this.ingest(contact)) },
         // Bolt reads the raw body itself to check the signature: no body parser may run before it.
         { path: '/slack', router: slackRouter(ctx) },
         { path: '/chat', router: chatRouter(ctx, this.chatStreams, (contact) => this.ingest(contact)) },
       ],
-      () => (this.mailbox ? { mailbox: this.mailbox.status() } : {}),
-    );
+      health: () => (this.mailbox ? { mailbox: this.mailbox.status() } : {}),
+      ready: readiness({ db: ctx.db, store: this.store, stopping: () => this.stopping !== undefined }),
+    });
     const sendKinds: SendKindHandler[] = [messageSendKind(ctx.senders), ...(dialer ? [callSendKind(ctx, dialer)] : [])];
     const sendJob = outboundSendJob({
       kinds: new Map<SendKind, SendKindHandler>(sendKinds.map((kind) => [kind.kind, kind])),
@@ -156,27 +163,59 @@ export class Hub {
     if (this.runJobs) await scheduleJobsPurge(this.ctx.db, { timezone: this.ctx.config.timezone, now: this.ctx.clock() });
     await startPromiseWatch(this.ctx, { runJobs: this.runJobs });
     const server = this.app.listen(port);
-    this.server = server;
+    this.server = new GracefulClose(server);
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', reject);
     });
     if (this.runJobs) this.worker.start();
     this.mailbox?.start();
+    this.store.startMaintenance();
     return (server.address() as AddressInfo).port;
   }
 
-  async stop(): Promise<void> {
-    await this.mailbox?.stop();
+  /**
+   * Stops without losing or cutting off anything, in bounded time:
+   * 1. /readyz says 503 at once, while the hub goes on serving for STOP_DRAIN_MS, so a load
+   *    balancer moves traffic away before anything closes;
+   * 2. the mailbox reader disconnects, chat streams end, the job worker finishes its running jobs
+   *    (each bounded by its provider's timeout);
+   * 3. the server stops listening and finishes every request it accepted (none is reset);
+   * 4. the work those requests left running finishes; then the store closes.
+   * Steps 2-4 share STOP_TIMEOUT_MS: a step still hanging then (an IMAP server that never answers)
+   * is left behind, and what it held is safe in the store or taken over by another instance.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopInOrder();
+    return this.stopping;
+  }
+
+  private async stopInOrder(): Promise<void> {
+    const { env, logger } = this.ctx;
+    await sleep(env.STOP_DRAIN_MS);
+    const deadline = Date.now() + env.STOP_TIMEOUT_MS;
+    const step = async (name: string, work: Promise<void> | undefined) => {
+      if (!work) return;
+      const timeUp = new AbortController();
+      const done = work.then(
+        () => true,
+        (error: unknown) => {
+          logger.error({ step: name, err: error }, 'stopping: a step failed; going on');
+          return true;
+        },
+      );
+      const late = sleep(Math.max(0, deadline - Date.now()), false, { signal: timeUp.signal }).catch(() => true);
+      const finished = await Promise.race([done, late]);
+      timeUp.abort();
+      if (!finished) logger.warn({ step: name }, 'stopping: a step did not finish in time; going on');
+    };
+    await step('mailbox', this.mailbox?.stop());
     this.chatStreams.stop();
-    await this.worker.stop();
-    const server = this.server;
-    if (server) {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-    }
+    await step('jobs', this.worker.stop());
+    await this.server?.close(deadline);
     // No request is left to start any; what the last ones started still needs the store.
-    await this.ctx.background.settled();
+    await step('background work', this.ctx.background.settled());
+    this.store.stopMaintenance();
     await this.ctx.db.destroy();
   }
 }

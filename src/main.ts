@@ -4,6 +4,9 @@ import { ConfigError, loadHubConfig } from './config/hub-config';
 import { Hub } from './hub';
 import { stopWhenOrphaned } from './parent-watch';
 
+/** Beyond the drain and the stop's own limit: closing the store and flushing the log. */
+const STOP_MARGIN_MS = 5_000;
+
 /** Start-up is all or nothing: a bad setting stops the process before it listens. */
 async function main(): Promise<void> {
   const env = readEnv();
@@ -16,9 +19,18 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // Asked again while stopping: an operator (or a process manager) who will not wait.
+      logger.warn({ signal }, 'stopping now, without waiting for the rest');
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'stopping');
+    logger.info({ signal, drainMs: env.STOP_DRAIN_MS, timeoutMs: env.STOP_TIMEOUT_MS }, 'stopping');
+    // Whatever a provider does (an IMAP server that never answers), the process ends.
+    setTimeout(() => {
+      logger.error('the stop took too long; exiting');
+      process.exit(1);
+    }, env.STOP_DRAIN_MS + env.STOP_TIMEOUT_MS + STOP_MARGIN_MS).unref();
     hub.stop().then(
       () => process.exit(0),
       (error) => {

@@ -52,6 +52,10 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Scheduled jobs (sends, calls, notices) one process runs at once. */
   JOB_CONCURRENCY: z.preprocess(unsetWhenEmpty, z.coerce.number().int().min(1).max(100).default(8)),
+  /** After SIGTERM: how long /readyz says 503 while the hub still serves, so a load balancer stops sending first. */
+  STOP_DRAIN_MS: z.preprocess(unsetWhenEmpty, z.coerce.number().int().min(0).default(5_000)),
+  /** After the drain: the longest the rest of a stop may take before the process exits anyway. */
+  STOP_TIMEOUT_MS: z.preprocess(unsetWhenEmpty, z.coerce.number().int().min(1_000).default(20_000)),
 });
 
 export type HubEnv = z.infer<typeof envSchema> & { PUBLIC_URL: string };

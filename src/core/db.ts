@@ -91,7 +91,9 @@ export function openDb({ url, schema }: OpenDbOptions): Db {
       max: 1,
       afterCreate: (conn: SqliteConnection, done: (error: Error | null, conn: SqliteConnection) => void) => {
         try {
-          conn.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+          // journal_size_limit: after each checkpoint the WAL is cut back to this, so one that grew
+          // (a burst, a disk that was full and checkpoints that failed) gives the space back.
+          conn.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES};`);
           cachePreparedStatements(conn);
           done(null, conn);
         } catch (error) {
@@ -106,6 +108,9 @@ export function openDb({ url, schema }: OpenDbOptions): Db {
 export function sqliteFile(url: string): string {
   return resolve(url.replace(/^sqlite:(\/\/)?/, ''));
 }
+
+/** The WAL left after a checkpoint, at most (SQLite's default keeps whatever it grew to). */
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 interface SqliteConnection {
   exec(sql: string): void;
@@ -166,5 +171,6 @@ export function isStoreUnavailable(error: unknown): boolean {
   const err = error as { code?: unknown; name?: unknown; message?: unknown };
   if (err?.name === 'KnexTimeoutError') return true;
   if (typeof err?.code === 'string' && UNAVAILABLE_CODES.some((code) => (err.code as string).startsWith(code))) return true;
-  return typeof err?.message === 'string' && /connection terminated|database connection is not open|unable to acquire a connection/i.test(err.message);
+  // pg's words for a connection lost under a query, or used again after that (a backend terminated mid-transaction).
+  return typeof err?.message === 'string' && /connection terminated|connection ended unexpectedly|not queryable|database connection is not open|unable to acquire a connection/i.test(err.message);
 }

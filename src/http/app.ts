@@ -1,6 +1,5 @@
 import express, { type Express, type Router } from 'express';
 import type { HubContext } from '../context';
-import { migrationsCurrent } from '../core/db';
 import { apiAuth } from './api-auth';
 import { agentsRouter } from './api/agents';
 import { callbackSlotsRouter } from './api/callbacks';
@@ -10,17 +9,23 @@ import { mergesRouter } from './api/merges';
 import { outboxRouter } from './api/outbox';
 import { threadsRouter } from './api/threads';
 import { errorHandler, notFound } from './errors';
+import type { ReadyState } from './readiness';
 import { pageLanguage } from './page-language';
 import { render } from '../views/templates';
 
 /** JSON bodies are small: a complaint text, an advice. Larger is a mistake or an attack. */
 const JSON_LIMIT = '100kb';
 
-/**
- * `channels`: provider webhooks (Twilio, ...), each with its own body parsing and verification.
- * `health`: the state of long-running parts (the mailbox reader), shown by /healthz.
- */
-export function createApp(ctx: HubContext, channels: { path: string; router: Router }[] = [], health: () => Record<string, unknown> = () => ({})): Express {
+export interface AppParts {
+  /** Provider webhooks (Twilio, ...), each with its own body parsing and verification. */
+  channels: { path: string; router: Router }[];
+  /** The state of long-running parts (the mailbox reader), shown by /healthz. */
+  health: () => Record<string, unknown>;
+  /** Whether a load balancer may send requests, for /readyz. */
+  ready: () => Promise<ReadyState>;
+}
+
+export function createApp(ctx: HubContext, { channels, health, ready }: AppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   // Behind a reverse proxy the client's address is the proxy's report of it; otherwise X-Forwarded-* is anyone's word.
@@ -56,12 +61,8 @@ export function createApp(ctx: HubContext, channels: { path: string; router: Rou
     res.json({ status: 'ok', ...health() });
   });
   app.get('/readyz', async (_req, res) => {
-    try {
-      const current = await migrationsCurrent(ctx.db);
-      res.status(current ? 200 : 503).json({ status: current ? 'ready' : 'migrations pending', database: 'reachable' });
-    } catch {
-      res.status(503).json({ status: 'not ready', database: 'unreachable' });
-    }
+    const state = await ready();
+    res.status(state.ready ? 200 : 503).set('cache-control', 'no-store').json(state.ready ? { status: state.status } : { status: state.status, reason: state.reason });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());

@@ -45,7 +45,8 @@ export interface StartHubOptions {
 export async function startHub(options: StartHubOptions = {}): Promise<TestHub> {
   const store = await freshStore();
   let current = options.now ?? Date.parse('2026-11-24T09:00:00Z');
-  const env = readEnv({ DATABASE_URL: store.url, LOG_LEVEL: 'silent', PORT: '0', ...options.env });
+  // No drain: nothing balances load in front of a test's hub.
+  const env = readEnv({ DATABASE_URL: store.url, LOG_LEVEL: 'silent', PORT: '0', STOP_DRAIN_MS: '0', ...options.env });
   const config = options.config ?? loadHubConfig(join(__dirname, '..', '..', 'config', 'klachtenhub.json'));
   let hub: Hub;
   try {
