@@ -48,6 +48,9 @@ const EVENT_WORD: Record<string, string> = {
   'sms-opted-in': 'SMS weer aangemeld',
   'sms-suppressed': 'SMS niet verstuurd (afgemeld)',
   'delivery-failed': 'Bericht niet afgeleverd',
+  'send-delayed': 'Versturen mislukt, wordt opnieuw geprobeerd',
+  'send-late': 'Nog niet verstuurd en te laat: teamleider gemeld',
+  'send-failed': 'Niet verstuurd',
   'callback-requested': 'Terugbelverzoek',
   'callback-booked': 'Terugbelafspraak gemaakt',
   'callback-offered': 'Terugbeltijden aangeboden',
@@ -89,6 +92,21 @@ const ADDRESS_EVENT_DETAILS = new Map<string, (data: Record<string, unknown>, wo
   ['chat-verified', (data) => [address(data), { name: 'Verder op klacht', value: text(data.reference) }, ...(data.from ? [{ name: 'Kwam van klacht', value: text(data.from) }] : [])]],
 ]);
 
+/** What a send to a provider was for, and why it failed (src/outbound/): the raw fields mean little to an agent. */
+const SEND_WHAT: Record<string, string> = { acknowledgement: 'Ontvangstbevestiging', reply: 'Antwoord', callback: 'Bericht over terugbellen', satisfaction: 'Tevredenheidsvraag', 'callback-call': 'Terugbelgesprek' };
+const SEND_EVENT = (data: Record<string, unknown>): Detail[] => [
+  { name: 'Wat', value: SEND_WHAT[text(data.purpose)] ?? text(data.purpose) },
+  { name: 'Aan', value: `${CHANNEL_WORD[text(data.channel) as Channel] ?? text(data.channel)} ${text(data.to)}` },
+  { name: 'Reden', value: text(data.error) },
+  { name: 'Pogingen', value: String(data.attempts ?? '') },
+  ...(data.reason === 'refused' ? [{ name: 'Opnieuw proberen', value: 'heeft geen zin: geweigerd' }] : []),
+];
+const SEND_EVENT_DETAILS = new Map<string, (data: Record<string, unknown>) => Detail[]>([
+  ['send-delayed', SEND_EVENT],
+  ['send-late', SEND_EVENT],
+  ['send-failed', SEND_EVENT],
+]);
+
 /** Everything on the thread, oldest first, in the words an agent reads. */
 export async function dossierTimeline(db: DbOrTrx, args: { threadId: number; words: AddressWords }): Promise<TimelineEntry[]> {
   const contacts: { id: number; channel: Channel; direction: 'inbound' | 'outbound'; at: number; body: string; verified: boolean | number; from_kind: string | null; from_value: string | null; automatic: string | null; delivery_status: string | null; delivery_error_code: string | null }[] = await db('contacts')
@@ -126,7 +144,7 @@ export async function dossierTimeline(db: DbOrTrx, args: { threadId: number; wor
       label: EVENT_WORD[event.kind] ?? event.kind,
       text: null,
       sender: null,
-      details: ADDRESS_EVENT_DETAILS.get(event.kind)?.(eventData(event.data), args.words) ?? details(event.data),
+      details: ADDRESS_EVENT_DETAILS.get(event.kind)?.(eventData(event.data), args.words) ?? SEND_EVENT_DETAILS.get(event.kind)?.(eventData(event.data)) ?? details(event.data),
       delivery: null,
       attachments: [],
       direction: 'event' as const,

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { setPassword } from '../../src/console/credentials';
 import { storeName } from '../helpers/db';
+import { ConsoleClient } from '../console/console-client';
 import { startHub, type TestHub } from '../helpers/hub';
 import { ACCOUNT_SID, AUTH_TOKEN, HUB_NUMBER, TwilioStandIn, fixture, postTwilio, sid } from '../channels/twilio-helpers';
 
@@ -104,6 +106,14 @@ describe(`outbound sends: a provider that fails for a while (${storeName})`, fun
     expect(JSON.parse(events[0]?.data as string)).to.deep.include({ reason: 'refused', code: '21211', channel: 'sms', purpose: 'acknowledgement', attempts: 1 });
     expect(await leadWarnings('Niet verstuurd')).to.have.length(1);
     expect(await metrics()).to.match(/klachtenhub_outbound_sends_total\{channel="sms",outcome="refused"\} 1/);
+
+    // The agent sees it in the console's dossier, in words.
+    await setPassword(db(), { agentId: 'anna', password: 'lange-zin-voor-anna', now: t.now() });
+    const console = new ConsoleClient(t);
+    expect((await console.login('anna', 'lange-zin-voor-anna')).status).to.equal(303);
+    const [thread] = await db()('threads').select('reference');
+    const page = (await console.get(`/console/threads/${thread.reference}`)).html;
+    expect(page).to.contain('Niet verstuurd').and.contain('Ontvangstbevestiging').and.contain('Twilio 400').and.contain('heeft geen zin: geweigerd');
   });
 
   it("gives an agent's reply up after a day of failures, visibly, and tries nothing after", async () => {
