@@ -68,6 +68,15 @@ const EVENT_WORD: Record<string, string> = {
   transferred: 'Overgedragen',
   'handoff-accepted': 'Overdracht aangenomen',
   'sla-escalated': 'Belofte niet gehaald, gemeld aan managers',
+  'promise-made': 'Belofte gedaan',
+  'promise-kept': 'Belofte nagekomen',
+  'promise-broken': 'Belofte niet gehaald, nieuwe tijd',
+  'promise-late-told': 'Klant gemeld: later dan beloofd, met de nieuwe tijd',
+  'promise-escalated': 'Belofte gemeld',
+  'callback-cancel-told': 'Klant gemeld: terugbelafspraak gaat niet door',
+  'category-set': 'Categorie en prioriteit ingesteld',
+  'absence-reassigned': 'Overgenomen wegens afwezigheid',
+  'stuck-raised': 'Blijft liggen: gemeld',
 };
 
 /** Mail no person wrote, in words (see src/channels/email/auto-mail.ts for the kinds). */

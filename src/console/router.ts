@@ -31,6 +31,11 @@ import { dossierTimeline, fileSize } from './dossier-view';
 import { INBOX_PAGE_SIZE, inboxPage, type PromiseKind } from './inbox';
 import { SESSION_HOURS, endConsoleSession, startConsoleSession } from './sessions';
 import { teamCharts, teamStats } from './team-stats';
+import { promisePanel } from './promise-panel';
+import { absenceRouter } from './absence-routes';
+import { PRIORITIES, type Priority } from '../config/hub-config';
+import { AGENT_PROMISE_TEXT_MAX, keepAgentPromise, makeAgentPromise } from '../promises/agent-promises';
+import { setCategory } from '../promises/category';
 
 const ASSETS = {
   'console.css': { type: 'text/css; charset=utf-8', body: readFileSync(projectPath('public', 'console', 'console.css')) },
@@ -64,6 +69,9 @@ const adviceForm = z.object({ text });
 const transferForm = z.object({ to: z.string().max(120), note: z.string().trim().max(2_000).optional() });
 const callbackForm = z.object({ start: z.coerce.number().int().positive() });
 const resolveForm = z.object({ resolution: text });
+const promiseForm = z.object({ text: z.string().trim().min(1, 'leeg').max(AGENT_PROMISE_TEXT_MAX), due: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d$/, 'datum en tijd') });
+const keepForm = z.object({ id: z.coerce.number().int().positive() });
+const categoryForm = z.object({ category: z.string().trim().min(1).max(100), priority: z.enum(PRIORITIES) });
 // Chat sessions prove themselves; an agent vouches only for a number or a mail address.
 const addressForm = z.object({ kind: z.enum(['phone', 'email']), value: z.string().trim().min(1, 'leeg').max(254) });
 
@@ -79,6 +87,12 @@ export function consoleRouter(ctx: HubContext): Router {
   const poster = slackPoster(ctx.env);
   const when = (at: number) => DateTime.fromMillis(at, { zone: timezone }).setLocale('nl-NL').toFormat('ccc d LLL HH:mm');
   const agentName = (id: string) => ctx.config.agents.find((agent) => agent.id === id)?.name ?? id;
+  /** A browser's datetime-local value ("2026-11-27T17:00") is a time in the business zone. */
+  const localTime = (value: string) => {
+    const at = DateTime.fromISO(value, { zone: timezone });
+    if (!at.isValid) throw new DomainError('invalid_request', `geen geldige tijd: ${value}`);
+    return at.toMillis();
+  };
   const words: AddressWords = { when, agentName };
   const page = (res: Response, name: string, data: object, status = 200) => res.status(status).set(HEADERS).send(render(`console/${name}`, { language: 'nl', format: 'html' }, data));
   const chrome = (user: ConsoleUser) => ({ me: { name: user.agent.name, lead: user.agent.role === 'lead' }, csrf: user.csrfToken });
@@ -175,11 +189,12 @@ export function consoleRouter(ctx: HubContext): Router {
       agent: dossier.agent ? agentName(dossier.agent) : '',
       customer: { name: dossier.customer.name ?? '(naam onbekend)', ...addressPanel(dossier.customer, words) },
       summary: dossier.issue.summary ?? '',
-      sla: {
-        firstResponse: thread.first_response_due ? { when: when(Number(thread.first_response_due)), done: thread.first_response_at !== null } : null,
-        resolution: thread.resolution_due ? { when: when(Number(thread.resolution_due)), left: timeLeft(Number(thread.resolution_due), now) } : null,
-        breached: dossier.sla.breached,
-      },
+      breached: dossier.sla.breached,
+      promises: promisePanel(dossier, { config: ctx.config, language: 'nl', now, when, timeLeft }),
+      category: ctx.config.categories.find((category) => category.id === dossier.issue.category)?.name ?? dossier.issue.category ?? '',
+      categories: ctx.config.categories.map((category) => ({ value: category.id, label: category.name, selected: category.id === dossier.issue.category })),
+      priorities: PRIORITIES.map((priority) => ({ value: priority, label: PRIORITY_WORD[priority], selected: priority === thread.priority })),
+      high: thread.priority === 'high',
       merges: merges.map((merge) => ({ id: merge.id, when: when(Number(merge.at)), by: merge.by ?? '' })),
       timeline: (await dossierTimeline(ctx.db, { threadId: thread.id, words })).map((entry) => ({ ...entry, when: when(entry.at), channelWord: entry.channel ? CHANNEL_WORD[entry.channel] : '' })),
       booked: booked ? { when: when(Date.parse(booked.start)), agent: booked.agent } : null,
@@ -236,6 +251,17 @@ export function consoleRouter(ctx: HubContext): Router {
     if (!session) throw new DomainError('conflict', `${reference} has no chat to offer times in`);
     await offerSlotsInChat(ctx, session);
   }, { changesCards: false });
+  // An agent's own promise to the customer, and keeping it; the category and priority that set the SLA.
+  action('promises', async (req, reference, now) => {
+    const form = promiseForm.parse(req.body);
+    await makeAgentPromise(ctx.db, ctx.sla, { reference, agent: agentOf(req), text: form.text, due: localTime(form.due), now });
+  }, { changesCards: true });
+  action('promises/keep', async (req, reference, now) => {
+    await keepAgentPromise(ctx.db, ctx.config, { reference, id: keepForm.parse(req.body).id, agent: agentOf(req), now });
+  }, { changesCards: true });
+  action('category', async (req, reference, now) => {
+    await setCategory(ctx.db, ctx.sla, { reference, ...categoryForm.parse(req.body), agent: agentOf(req), now });
+  }, { changesCards: true });
   action('resolve', async (req, reference, now) => {
     await resolveThread(ctx.db, ctx.senders, { reference, agent: agentOf(req), resolution: resolveForm.parse(req.body).resolution, now });
   }, { changesCards: true });
@@ -252,6 +278,8 @@ export function consoleRouter(ctx: HubContext): Router {
     await undoMerge(ctx.db, { mergeId: z.coerce.number().int().parse(req.params.id), by: agentOf(req), now: ctx.clock(), timezone });
     res.redirect(303, `/console/threads/${encodeURIComponent(reference)}?done=undo`);
   });
+
+  router.use('/absence', absenceRouter(ctx, { page, chrome }));
 
   // Without provider credentials nothing leaves the hub: this is where agents see what would have gone out.
   router.get('/outbox', async (req: ConsoleRequest, res) => {
@@ -299,7 +327,12 @@ const QUARANTINE_WORD: Record<QuarantineReason, (attempts: number) => string> = 
   'not-stored': (attempts) => `Niet opgeslagen na ${attempts} pogingen.`,
 };
 
+const PRIORITY_WORD: Record<Priority, string> = { normal: 'normaal', high: 'hoog' };
+
 const DONE_WORD: Record<string, string> = {
+  promises: 'De belofte is vastgelegd.',
+  'promises/keep': 'De belofte is nagekomen.',
+  category: 'Categorie en prioriteit zijn ingesteld; de beloofde tijden zijn bijgewerkt.',
   reply: 'Uw antwoord is verstuurd.',
   advice: 'Het advies is vastgelegd.',
   transfer: 'De klacht is overgedragen.',

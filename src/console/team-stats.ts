@@ -3,6 +3,8 @@ import type { HubConfig } from '../config/hub-config';
 import { CHANNELS, type Channel } from '../core/contact';
 import type { DbOrTrx } from '../core/db';
 import { barChartSvg } from './svg-chart';
+import { PROMISE_KINDS, type PromiseKind } from '../promises/records';
+import { PROMISE_KIND_WORDS } from '../promises/words';
 
 export const TEAM_VIEW_DAYS = 14;
 /** "Near" a promise: due within two hours. */
@@ -19,6 +21,8 @@ export interface TeamStats {
   /** Callbacks due that day: placed within a minute of the promised start, 1-5 minutes late, later, or missed. */
   callbacks: { onTime: number[]; late: number[]; veryLate: number[]; missed: number[] };
   atRisk: { reference: string; name: string | null; promise: 'first-response' | 'resolution'; due: number }[];
+  /** Promises settled in the fortnight, per kind: kept, and broken (kept late or not at all). */
+  promises: Record<PromiseKind, { kept: number; broken: number }>;
 }
 
 /** What a team lead looks at: the last 14 days by the business calendar, and what is about to break now. */
@@ -106,6 +110,23 @@ export async function teamStats(db: DbOrTrx, args: { config: HubConfig; now: num
     .sort((a, b) => a.due - b.due)
     .slice(0, 50);
 
+  // By when they were settled (indexed): the fortnight's promises, not the history's.
+  const settled: { kind: PromiseKind; state: 'kept' | 'broken'; n: number | string }[] = await db('promises')
+    .join('threads', 'threads.id', 'promises.thread_id')
+    .where('promises.settled_at', '>=', since)
+    .whereIn('promises.state', ['kept', 'broken'])
+    .modify((builder) => {
+      if (args.team) builder.where('threads.team_id', args.team);
+    })
+    .groupBy('promises.kind', 'promises.state')
+    .select('promises.kind', 'promises.state')
+    .count({ n: '*' });
+  const promises = Object.fromEntries(PROMISE_KINDS.map((kind) => [kind, { kept: 0, broken: 0 }])) as TeamStats['promises'];
+  for (const row of settled) {
+    const counts = promises[row.kind];
+    if (counts) counts[row.state] += Number(row.n);
+  }
+
   return {
     days,
     newThreads,
@@ -114,6 +135,7 @@ export async function teamStats(db: DbOrTrx, args: { config: HubConfig; now: num
     firstResponse,
     callbacks,
     atRisk,
+    promises,
   };
 }
 
@@ -125,9 +147,19 @@ function median(values: number[]): number {
 
 const CHANNEL_COLOUR: Record<Channel, string> = { voice: '#0b5cad', sms: '#2a9d8f', email: '#e9a23b', chat: '#8e5ac8' };
 
-/** The team view's four charts, as inline SVG. */
+/** The team view's charts, as inline SVG. */
 export function teamCharts(stats: TeamStats, channelWord: Record<Channel, string>): string[] {
+  const kinds = PROMISE_KINDS.filter((kind) => stats.promises[kind].kept + stats.promises[kind].broken > 0);
   return [
+    barChartSvg({
+      title: 'Beloftes van de afgelopen 14 dagen: gehouden en niet gehouden, per soort',
+      labels: kinds.map((kind) => PROMISE_KIND_WORDS.nl[kind]),
+      stacked: true,
+      series: [
+        { name: 'gehouden', colour: '#2a9d8f', values: kinds.map((kind) => stats.promises[kind].kept) },
+        { name: 'niet gehouden', colour: '#a32020', values: kinds.map((kind) => stats.promises[kind].broken) },
+      ],
+    }),
     barChartSvg({ title: 'Nieuwe klachten per kanaal per dag', labels: stats.days, stacked: true, series: CHANNELS.map((channel) => ({ name: channelWord[channel], colour: CHANNEL_COLOUR[channel], values: stats.newThreads[channel] })) }),
     barChartSvg({
       title: 'Ontvangstbevestiging: mediaan in seconden',

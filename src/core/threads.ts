@@ -8,6 +8,8 @@ export interface ThreadRecord {
   customer_id: number;
   status: 'open' | 'resolved';
   category: string | null;
+  /** normal | high: with the category and the team, it decides the SLA times. */
+  priority: 'normal' | 'high';
   summary: string | null;
   language: 'nl' | 'en';
   channel: string;
@@ -20,6 +22,8 @@ export interface ThreadRecord {
   resolution_due: number | null;
   first_response_at: number | null;
   resolved_at: number | null;
+  /** The last reply, advice, transfer, acceptance, promise or category by an agent (for stuck work). */
+  agent_action_at: number | null;
 }
 
 /** The thread a reference names; a malformed reference or wrong check digit is a not-found, never a near match. */

@@ -107,12 +107,13 @@ describe(`agents' console in a real Chromium (${storeName})`, function () {
     await page.getByText('De klacht is afgehandeld.').waitFor();
     const dossier = (await t.request('GET', `/api/threads/${reference}`)).json;
     expect(dossier.status).to.equal('resolved');
-    expect(dossier.callbacks.map((c: { status: string }) => c.status)).to.deep.equal(['booked']);
+    // Resolving calls the callback off (the customer is told).
+    expect(dossier.callbacks.map((c: { status: string }) => c.status)).to.deep.equal(['cancelled']);
     expect(dossier.advice.map((a: { agent: string; text: string }) => [a.agent, a.text])).to.deep.equal([['anna', 'Pakket opnieuw verzonden, track-and-trace gemaild.']]);
 
     await page.getByRole('link', { name: 'Team' }).click();
     await page.getByRole('heading', { name: 'Team: worden de beloftes gehouden?' }).waitFor();
-    expect(await page.locator('.charts svg').count()).to.equal(4);
+    expect(await page.locator('.charts svg').count()).to.equal(5);
     await page.screenshot({ path: screenshotPath('console-team'), fullPage: true });
     expect(problems).to.deep.equal([]);
   });
