@@ -15,6 +15,7 @@ import { rosterFor } from '../../callbacks/roster';
 import { threadByReference } from '../../core/threads';
 import { CALLBACK_VIEW, callbackModal, MODAL_SLOTS, SLOT_INPUT, slotLabel } from './callback-modal';
 import { slackApiUrl, slackPoster } from './slack-poster';
+import { absenceCommand } from './absence-command';
 
 /** Modal callback ids; `private_metadata` carries the thread reference. */
 const VIEWS = { addAdvice: 'handoff_add_advice_modal', resolve: 'handoff_resolve_modal' } as const;
@@ -263,6 +264,12 @@ function registerHandlers(app: App, ctx: HubContext): void {
       if (!(error instanceof DomainError)) throw error;
       await ack({ response_type: 'ephemeral', text: language === 'en' ? `No complaint with reference ${escapeMrkdwn(reference)}.` : `Geen klacht met referentie ${escapeMrkdwn(reference)}.` });
     }
+  });
+
+  // "/afwezig 2026-12-21 2027-01-04": the agent who types it is away then (see absence-command.ts).
+  app.command('/afwezig', async ({ command, ack }) => {
+    const agent = agentOf(command.user_id);
+    await ack({ response_type: 'ephemeral', text: agent ? await absenceCommand(ctx, { agent, text: command.text }) : `${notLinked('nl')}\n${notLinked('en')}` });
   });
 }
 
