@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import pino from 'pino';
 import { inboundEmailHandler } from '../../src/channels/email/inbound';
 import type { FetchedMessage } from '../../src/channels/email/batch-settler';
-import type { OwnMail } from '../../src/channels/email/parse-email';
+import { parseEmail, type OwnMail } from '../../src/channels/email/parse-email';
 import type { InboundContact, IngestResult } from '../../src/core/contact';
 import { numberedComplaint } from '../helpers/eml';
 
@@ -36,7 +36,8 @@ const HANDLED = { kind: 'handled' };
 
 describe('email handed over to be stored, a fetched batch at a time', () => {
   const deps = (ingestInOrder: (contacts: InboundContact[]) => Promise<PromiseSettledResult<IngestResult>[]>) => ({
-    own: OWN,
+    parse: (source: Buffer, receivedAt: number) => parseEmail(source, OWN, receivedAt),
+    closeParser: async () => undefined,
     ingestInOrder,
     recordBounce: async () => 0,
     clock: () => AT,
@@ -45,14 +46,14 @@ describe('email handed over to be stored, a fetched batch at a time', () => {
 
   it('hands the batch\'s contacts to the store at once, in mailbox order, so one commit can store them', async () => {
     const store = recordingStore();
-    const handled = await inboundEmailHandler(deps(store.ingestInOrder))([fetched(7, numberedComplaint(1)), fetched(8, numberedComplaint(2)), fetched(9, numberedComplaint(3))]);
+    const handled = await inboundEmailHandler(deps(store.ingestInOrder)).handle([fetched(7, numberedComplaint(1)), fetched(8, numberedComplaint(2)), fetched(9, numberedComplaint(3))]);
     expect(handled).to.deep.equal([HANDLED, HANDLED, HANDLED]);
     expect(store.calls.map((contacts) => contacts.map((contact) => contact.from?.value))).to.deep.equal([['klant1@example.com', 'klant2@example.com', 'klant3@example.com']]);
   });
 
   it('a message without a sender is stored as a contact without an address, in its place in the batch', async () => {
     const store = recordingStore();
-    const handled = await inboundEmailHandler(deps(store.ingestInOrder))([fetched(1, numberedComplaint(1)), fetched(2, 'no mail at all'), fetched(3, numberedComplaint(3))]);
+    const handled = await inboundEmailHandler(deps(store.ingestInOrder)).handle([fetched(1, numberedComplaint(1)), fetched(2, 'no mail at all'), fetched(3, numberedComplaint(3))]);
     expect(handled).to.deep.equal([HANDLED, HANDLED, HANDLED]);
     expect(store.calls[0]?.map((contact) => contact.from?.value)).to.deep.equal(['klant1@example.com', undefined, 'klant3@example.com']);
   });
@@ -60,7 +61,7 @@ describe('email handed over to be stored, a fetched batch at a time', () => {
   it('a contact the store refused is refused with the error and what its headers say; the others are handled', async () => {
     const store = recordingStore();
     const failing = numberedComplaint(2).replace('Bestelling', 'FAIL Bestelling');
-    const outcomes = await inboundEmailHandler(deps(store.ingestInOrder))([fetched(1, numberedComplaint(1)), fetched(2, failing), fetched(3, numberedComplaint(3))]);
+    const outcomes = await inboundEmailHandler(deps(store.ingestInOrder)).handle([fetched(1, numberedComplaint(1)), fetched(2, failing), fetched(3, numberedComplaint(3))]);
     expect(outcomes).to.deep.equal([
       HANDLED,
       {
@@ -76,7 +77,7 @@ describe('email handed over to be stored, a fetched batch at a time', () => {
   it('a store that cannot be reached refuses nothing: the batch throws, to be fetched again', async () => {
     const store = recordingStore();
     const down = numberedComplaint(2).replace('Bestelling', 'DOWN Bestelling');
-    const handling = inboundEmailHandler(deps(store.ingestInOrder))([fetched(1, numberedComplaint(1)), fetched(2, down)]);
+    const handling = inboundEmailHandler(deps(store.ingestInOrder)).handle([fetched(1, numberedComplaint(1)), fetched(2, down)]);
     await handling.then(
       () => expect.fail('the batch should have failed'),
       (error: Error) => expect(error.message).to.equal('connect ECONNREFUSED 127.0.0.1:5432'),
@@ -86,7 +87,7 @@ describe('email handed over to be stored, a fetched batch at a time', () => {
   it('a message of more than 1,000 MIME parts is refused as unreadable, with its encoded subject decoded', async () => {
     const parts = Array.from({ length: 1_001 }, (_, i) => `--B\r\nContent-Type: text/plain\r\n\r\ndeel ${i}\r\n`).join('');
     const source = `From: Els <els@example.com>\r\nSubject: =?utf-8?Q?Caf=C3=A9?=\r\nMessage-ID: <parts@example.com>\r\nContent-Type: multipart/mixed; boundary="B"\r\n\r\n${parts}--B--\r\n`;
-    const [outcome] = await inboundEmailHandler(deps(recordingStore().ingestInOrder))([fetched(1, source)]);
+    const [outcome] = await inboundEmailHandler(deps(recordingStore().ingestInOrder)).handle([fetched(1, source)]);
     expect(outcome).to.deep.include({ kind: 'refused', reason: 'unreadable' });
     expect(outcome).to.have.nested.property('summary.subject', 'Café');
     expect(outcome).to.have.nested.property('error').that.matches(/child nodes/);

@@ -20,6 +20,14 @@ export type MessageOutcome =
  */
 export type BatchHandler = (messages: FetchedMessage[]) => Promise<MessageOutcome[]>;
 
+/** What the mailbox watcher hands its mail to. */
+export interface MailHandler {
+  /** Starts reading a fetched batch ahead (on another thread), while the batch before it is stored. */
+  prepare(messages: FetchedMessage[]): void;
+  handle: BatchHandler;
+  close(): Promise<void>;
+}
+
 export type Refusal = Extract<MessageOutcome, { kind: 'refused' }>;
 
 /** The mailbox waits: mail after mail was refused, which says more about the store than about the mail. */

@@ -2,12 +2,15 @@ import type { Logger } from 'pino';
 import type { InboundContact, IngestResult } from '../../core/contact';
 import { isStoreUnavailable } from '../../core/db';
 import type { QuarantineReason } from '../../core/mail-quarantine';
-import type { BatchHandler, FetchedMessage, MessageOutcome } from './batch-settler';
+import type { FetchedMessage, MailHandler, MessageOutcome } from './batch-settler';
 import { summaryFromHeaders } from './mail-summary';
-import { parseEmail, type InboundEmail, type OwnMail } from './parse-email';
+import type { InboundEmail } from './parse-email';
 
 export interface InboundEmailDeps {
-  own: OwnMail;
+  /** Reads a message: parseEmail, on a worker thread of a ParsePool in the hub. */
+  parse(source: Buffer, receivedAt: number): Promise<InboundEmail>;
+  /** Ends the parsing threads. */
+  closeParser(): Promise<void>;
   /** Stores contacts in the order given; each result in its place. */
   ingestInOrder(contacts: InboundContact[]): Promise<PromiseSettledResult<IngestResult>[]>;
   recordBounce(args: { messageIds: string[]; status: string | undefined; at: number }): Promise<number>;
@@ -25,28 +28,46 @@ type Read = { message: FetchedMessage; email: InboundEmail } | { message: Fetche
  * by the watcher after its tries). When the store cannot be reached at all, nothing is refused:
  * this throws, after the batch has settled, and the watcher fetches the batch again later.
  */
-export function inboundEmailHandler(deps: InboundEmailDeps): BatchHandler {
-  return async (messages) => {
-    const read: Read[] = [];
-    for (const message of messages) read.push(await readEmail(deps, message));
-    const complaints = read.flatMap((entry) => ('email' in entry && entry.email.kind === 'contact' ? [entry.email.contact] : []));
-    const [stored, reports] = await Promise.all([
-      deps.ingestInOrder(complaints),
-      Promise.allSettled(read.map((entry) => ('email' in entry && entry.email.kind !== 'contact' ? handleReport(deps, entry.email, entry.message.uid) : undefined))),
-    ]);
-    const unavailable = [...stored, ...reports].find((result) => result.status === 'rejected' && isStoreUnavailable(result.reason));
-    if (unavailable?.status === 'rejected') throw unavailable.reason;
-
-    for (const result of stored) {
-      if (result.status === 'fulfilled') deps.logger.debug({ reference: result.value.reference, outcome: result.value.outcome }, 'email stored');
+export function inboundEmailHandler(deps: InboundEmailDeps): MailHandler {
+  // Each fetched message's parse, started by prepare() and awaited by handle(); the same message
+  // tried again is not parsed again.
+  const reading = new WeakMap<FetchedMessage, Promise<Read>>();
+  const read = (message: FetchedMessage): Promise<Read> => {
+    let started = reading.get(message);
+    if (!started) {
+      started = readEmail(deps, message);
+      reading.set(message, started);
     }
-    let complaint = 0;
-    return read.map((entry, index): MessageOutcome => {
-      if (!('email' in entry)) return refused('unreadable', entry.unreadable, entry.message);
-      const result = entry.email.kind === 'contact' ? stored[complaint++] : reports[index];
-      return result?.status === 'rejected' ? refused('not-stored', errorText(result.reason), entry.message) : { kind: 'handled' };
-    });
+    return started;
   };
+  return {
+    prepare: (messages) => {
+      for (const message of messages) void read(message);
+    },
+    handle: async (messages) => store(deps, await Promise.all(messages.map(read))),
+    close: () => deps.closeParser(),
+  };
+}
+
+/** Stores the batch's contacts together, in mailbox order, and records its bounces; each message's outcome in its place. */
+async function store(deps: InboundEmailDeps, read: Read[]): Promise<MessageOutcome[]> {
+  const complaints = read.flatMap((entry) => ('email' in entry && entry.email.kind === 'contact' ? [entry.email.contact] : []));
+  const [stored, reports] = await Promise.all([
+    deps.ingestInOrder(complaints),
+    Promise.allSettled(read.map((entry) => ('email' in entry && entry.email.kind !== 'contact' ? handleReport(deps, entry.email, entry.message.uid) : undefined))),
+  ]);
+  const unavailable = [...stored, ...reports].find((result) => result.status === 'rejected' && isStoreUnavailable(result.reason));
+  if (unavailable?.status === 'rejected') throw unavailable.reason;
+
+  for (const result of stored) {
+    if (result.status === 'fulfilled') deps.logger.debug({ reference: result.value.reference, outcome: result.value.outcome }, 'email stored');
+  }
+  let complaint = 0;
+  return read.map((entry, index): MessageOutcome => {
+    if (!('email' in entry)) return refused('unreadable', entry.unreadable, entry.message);
+    const result = entry.email.kind === 'contact' ? stored[complaint++] : reports[index];
+    return result?.status === 'rejected' ? refused('not-stored', errorText(result.reason), entry.message) : { kind: 'handled' };
+  });
 }
 
 function refused(reason: QuarantineReason, error: string, message: FetchedMessage): MessageOutcome {
@@ -57,7 +78,7 @@ async function readEmail(deps: InboundEmailDeps, message: FetchedMessage): Promi
   // The server's arrival time starts the SLA clock, but never later than now (a server clock ahead of ours).
   const at = Math.min(message.receivedAt, deps.clock());
   try {
-    return { message, email: await parseEmail(message.source, deps.own, at) };
+    return { message, email: await deps.parse(message.source, at) };
   } catch (error) {
     return { message, unreadable: errorText(error) };
   }

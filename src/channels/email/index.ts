@@ -8,6 +8,7 @@ import type { ChannelSender } from '../../core/outbound';
 import { bareAddress } from './address';
 import { inboundEmailHandler } from './inbound';
 import { MailboxWatcher } from './mailbox-watcher';
+import { ParsePool } from './parse-pool';
 import type { OwnMail } from './parse-email';
 import { SmtpEmailSender } from './smtp-sender';
 
@@ -25,6 +26,7 @@ export function mailboxWatcher(
   const { env } = ctx;
   if (!env.IMAP_HOST || !env.IMAP_USER || !env.IMAP_PASSWORD) return undefined;
   const { db, clock } = ctx;
+  const parser = new ParsePool({ own: ownMail(env) });
   return new MailboxWatcher({
     settings: {
       host: env.IMAP_HOST,
@@ -39,8 +41,9 @@ export function mailboxWatcher(
       read: (mailbox) => readMailboxCursor(db, mailbox),
       advance: (mailbox, cursor) => advanceMailboxCursor(db, { mailbox, cursor, at: clock() }),
     },
-    handle: inboundEmailHandler({
-      own: ownMail(env),
+    handler: inboundEmailHandler({
+      parse: (source, receivedAt) => parser.parse(source, receivedAt),
+      closeParser: () => parser.close(),
       ingestInOrder,
       recordBounce: (args) => recordEmailBounce(db, args),
       clock,

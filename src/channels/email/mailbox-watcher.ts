@@ -2,7 +2,7 @@ import { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
 import type { QuarantinedMail } from '../../core/mail-quarantine';
 import type { MailboxCursor } from '../../core/mailbox-cursor';
-import { BatchSettler, MailboxStuck, type BatchHandler, type FetchedMessage, type Refusal } from './batch-settler';
+import { BatchSettler, MailboxStuck, type FetchedMessage, type MailHandler, type Refusal } from './batch-settler';
 
 export interface ImapSettings {
   host: string;
@@ -49,7 +49,7 @@ const SETTLING = { tries: 3, pauseMs: 500, maxInARow: 3 };
 /**
  * Reads a mailbox over IMAP: on (re)connect a catch-up by UID from the stored cursor, then IDLE
  * until the server says new mail exists. A message counts as handled only after the handler has
- * stored it; then it is flagged \Seen and the cursor moves past it. A crash in between means the
+ * stored it; then the cursor moves past it and it is flagged \Seen. A crash in between means the
  * message is fetched again and recognised as a duplicate. A message that cannot be stored is
  * recorded and moved to the quarantine mailbox (see BatchSettler), so the mail behind it flows on.
  * A dropped connection is rebuilt with back-off (an ImapFlow instance cannot reconnect).
@@ -67,7 +67,7 @@ export class MailboxWatcher {
     private readonly options: {
       settings: ImapSettings;
       cursor: MailboxCursorStore;
-      handle: BatchHandler;
+      handler: MailHandler;
       /** Keeps the record of a mail set aside (the console lists it); must succeed before the mail is moved. */
       recordQuarantine: (mail: QuarantinedMail) => Promise<void>;
       clock: () => number;
@@ -75,7 +75,7 @@ export class MailboxWatcher {
     },
   ) {
     const { settings } = options;
-    this.settler = new BatchSettler({ handle: options.handle, ...SETTLING });
+    this.settler = new BatchSettler({ handle: options.handler.handle, ...SETTLING });
     this.current = {
       mailbox: settings.mailbox,
       state: 'disconnected',
@@ -106,6 +106,7 @@ export class MailboxWatcher {
     this.wake?.();
     this.client?.close();
     await this.running;
+    await this.options.handler.close();
     this.current.state = 'stopped';
   }
 
@@ -192,11 +193,18 @@ export class MailboxWatcher {
     this.current.lastUid = lastUid;
 
     const batches = await pendingBatches(client, lastUid);
-    let next = batches[0] && fetchSources(client, batches[0]);
+    // Each batch is read (parsed on another thread) as soon as it is fetched, while the one before it is stored.
+    const fetchAndRead = (uids: number[]) =>
+      fetchSources(client, uids).then((messages) => {
+        this.options.handler.prepare(messages);
+        return messages;
+      });
+    let next = batches[0] && fetchAndRead(batches[0]);
+    let flagging: Promise<unknown> | undefined;
     for (let index = 0; next; index++) {
       const messages = await next;
       const following = batches[index + 1];
-      next = following && fetchSources(client, following);
+      next = following && fetchAndRead(following);
       // Should storing fail below, the session ends; the prefetch's own failure is then of no interest.
       next?.catch(() => undefined);
       const stored = await this.settle(client, messages, uidValidity);
@@ -205,11 +213,17 @@ export class MailboxWatcher {
         lastUid = Math.max(lastUid, last.uid);
         this.current.lastMessageAt = new Date(last.receivedAt).toISOString();
       }
-      if (stored.length > 0) await client.messageFlagsAdd(stored, ['\\Seen'], { uid: true });
+      // \Seen is for the people who read the mailbox; the hub goes by its cursor. So the flags of a
+      // batch are set while the next one is stored (a STORE costs a round trip per batch), and a
+      // failed STORE still ends the session, one batch later.
+      await flagging;
+      flagging = stored.length > 0 ? client.messageFlagsAdd(stored, ['\\Seen'], { uid: true }) : undefined;
+      flagging?.catch(() => undefined);
       await this.options.cursor.advance(this.current.mailbox, { uidValidity, lastUid });
       this.current.lastUid = lastUid;
       if (this.stopped) break;
     }
+    await flagging;
   }
 
   /** Stores the batch or sets its mail aside; answers the stored UIDs. While it cannot, /healthz says which mail waits and why. */
