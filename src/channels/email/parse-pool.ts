@@ -39,13 +39,14 @@ export class ParsePool {
       void worker.ready.then(() => {
         if (worker.pending.has(id)) timer = setTimeout(() => worker.fail(new Error(`parsing took longer than ${this.timeoutMs / 1000} s`)), this.timeoutMs);
       });
-      worker.pending.set(id, {
+      const settled = () => clearTimeout(timer);
+      worker.track(id, {
         resolve: (email) => {
-          clearTimeout(timer);
+          settled();
           resolve(email);
         },
         reject: (error) => {
-          clearTimeout(timer);
+          settled();
           reject(error);
         },
       });
@@ -104,14 +105,24 @@ class PoolWorker {
     this.thread.on('message', (answer: ParseAnswer) => {
       if ('ready' in answer) return this.markReady();
       const pending = this.pending.get(answer.id);
-      this.pending.delete(answer.id);
+      this.untrack(answer.id);
       if ('error' in answer) pending?.reject(new Error(answer.error));
       else pending?.resolve(revived(answer.email));
     });
     this.thread.on('error', (error) => this.fail(error));
     this.thread.on('exit', (code) => this.fail(new Error(`the parser's worker thread ended (exit code ${code})`)));
-    // An idle parser does not keep the process alive.
+    // An idle parser does not keep the process alive; one at work does, until it answers.
     this.thread.unref();
+  }
+
+  track(id: number, pending: Pending): void {
+    if (this.pending.size === 0) this.thread.ref();
+    this.pending.set(id, pending);
+  }
+
+  private untrack(id: number): void {
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.thread.unref();
   }
 
   /** Ends this worker and rejects what it was parsing; the pool starts a new one for the next parse. */
