@@ -17,6 +17,7 @@
  *   BENCH_CHAT_STREAMS=200     open chat event streams (chat), BENCH_CHAT_MESSAGES=7 per session and phase
  *   BENCH_HISTORY_THREADS=1000000  threads of history behind /metrics and the team view (history-reads), BENCH_HISTORY_READS=30
  *   BENCH_INBOX_THREADS=10000  open threads behind the console inbox (console-inbox), BENCH_INBOX_REQUESTS=40
+ *   BENCH_WATCH_OPEN=100000   open threads behind the promise watch (promise-watch), BENCH_WATCH_DUE=20 due per scan, BENCH_WATCH_SCANS=30
  * Quick smoke run: BENCH_SIZES=1000,20000 BENCH_CONTACTS=300 npm run bench
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -30,12 +31,13 @@ import { chatBenchmark } from './chat';
 import { consoleInboxBenchmark } from './console-inbox';
 import { emailImapBenchmark } from './email-imap';
 import { historyReadsBenchmark } from './history-reads';
+import { promiseWatchBenchmark } from './promise-watch';
 import { ingestBenchmark } from './ingest';
 import { slackAckBenchmark } from './slack-ack';
 import { smsWebhooksBenchmark } from './sms-webhooks';
 
 /** In the order they run. Add new benchmarks here. */
-const BENCHMARKS: Benchmark[] = [ingestBenchmark, callbacksBenchmark, callbackDispatchBenchmark, smsWebhooksBenchmark, historyReadsBenchmark, slackAckBenchmark, emailImapBenchmark, chatBenchmark, consoleInboxBenchmark];
+const BENCHMARKS: Benchmark[] = [ingestBenchmark, callbacksBenchmark, callbackDispatchBenchmark, smsWebhooksBenchmark, historyReadsBenchmark, promiseWatchBenchmark, slackAckBenchmark, emailImapBenchmark, chatBenchmark, consoleInboxBenchmark];
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS_DIR = join(__dirname, 'results');
