@@ -13,6 +13,8 @@
  *   BENCH_CALLBACK_RUNS=500    measured slot offers (callbacks)
  *   BENCH_DISPATCH_CALLBACKS=2000  due callbacks placed by 2 hub processes (callback-dispatch, needs PostgreSQL:
  *   BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test)
+ *   BENCH_SLOT_CALLBACKS=150 BENCH_SLOT_CPS=10  callbacks due in one minute, one of 2 hubs killed (callback-slot, PostgreSQL)
+ *   BENCH_STOP_ROUNDS=3 BENCH_STOP_DRAIN_MS=2000  SIGTERM under 20 webhooks in flight (stop-under-load)
  *   BENCH_IMAP_MESSAGES=2000   mails in the Dovecot mailbox (email-imap), BENCH_IMAP_ROUNDS=3
  *   BENCH_CHAT_STREAMS=200     open chat event streams (chat), BENCH_CHAT_MESSAGES=7 per session and phase
  *   BENCH_HISTORY_THREADS=1000000  threads of history behind /metrics and the team view (history-reads), BENCH_HISTORY_READS=30
@@ -26,6 +28,7 @@ import { join, resolve } from 'node:path';
 import { loadHubConfig } from '../src/config/hub-config';
 import { fixed, formatTable, msSince, type Benchmark, type BenchmarkOutcome } from './harness';
 import { callbackDispatchBenchmark } from './callback-dispatch';
+import { callbackSlotBenchmark } from './callback-slot';
 import { callbacksBenchmark } from './callbacks';
 import { chatBenchmark } from './chat';
 import { consoleInboxBenchmark } from './console-inbox';
@@ -35,9 +38,10 @@ import { promiseWatchBenchmark } from './promise-watch';
 import { ingestBenchmark } from './ingest';
 import { slackAckBenchmark } from './slack-ack';
 import { smsWebhooksBenchmark } from './sms-webhooks';
+import { stopUnderLoadBenchmark } from './stop-under-load';
 
 /** In the order they run. Add new benchmarks here. */
-const BENCHMARKS: Benchmark[] = [ingestBenchmark, callbacksBenchmark, callbackDispatchBenchmark, smsWebhooksBenchmark, historyReadsBenchmark, promiseWatchBenchmark, slackAckBenchmark, emailImapBenchmark, chatBenchmark, consoleInboxBenchmark];
+const BENCHMARKS: Benchmark[] = [ingestBenchmark, callbacksBenchmark, callbackDispatchBenchmark, callbackSlotBenchmark, smsWebhooksBenchmark, stopUnderLoadBenchmark, historyReadsBenchmark, promiseWatchBenchmark, slackAckBenchmark, emailImapBenchmark, chatBenchmark, consoleInboxBenchmark];
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS_DIR = join(__dirname, 'results');
