@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { enqueueJob } from '../jobs/queue';
+import { enqueueJob, type JobSpec } from '../jobs/queue';
 import { makePromises, type NewPromise } from '../promises/lifecycle';
 import { watchIdleThread } from '../escalation/stuck';
 import { categoryOf } from './category';
@@ -309,6 +309,7 @@ async function openThread(
     await recordEvent(trx, { threadId: linked.id, kind: 'thread-linked', at: contact.at, data: { reference, reason } });
   }
   const made = { threadId, teamId, madeAt: contact.at };
+  const jobs: JobSpec[] = [];
   const promises: NewPromise[] = [
     { ...made, kind: 'first-response', due: due.firstResponseDue },
     { ...made, kind: 'resolution', due: due.resolutionDue },
@@ -317,9 +318,9 @@ async function openThread(
     await recordEvent(trx, { threadId, kind: 'acknowledgement-withheld', at: contact.at, data: { reason: contact.automatic.kind, signal: contact.automatic.signal } });
   } else {
     promises.unshift({ ...made, kind: 'acknowledgement', due: due.acknowledgeDue });
-    await enqueueJob(trx, { kind: ACKNOWLEDGE_JOB, payload: { threadId }, runAt: contact.at, dedupeKey: `${ACKNOWLEDGE_JOB}:${threadId}` }, contact.at);
+    jobs.push({ kind: ACKNOWLEDGE_JOB, payload: { threadId }, runAt: contact.at, dedupeKey: `${ACKNOWLEDGE_JOB}:${threadId}` });
   }
-  await makePromises(trx, sla, promises, contact.at);
+  await makePromises(trx, sla, promises, contact.at, jobs);
   await watchIdleThread(trx, sla, { threadId, teamId, openedAt: contact.at });
   return { id: threadId, reference, customer_id: customerId, status: 'open' };
 }

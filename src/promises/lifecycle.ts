@@ -3,7 +3,7 @@ import type { Db, DbOrTrx } from '../core/db';
 import { toIso } from '../core/format-time';
 import type { SlaClock } from '../core/sla';
 import { recordEvent } from '../core/timeline';
-import { enqueueJob, enqueueJobs } from '../jobs/queue';
+import { enqueueJob, enqueueJobs, type JobSpec } from '../jobs/queue';
 import { nextPromise, promiseChain, promiseFromRow, type PromiseKind, type PromiseRecord, type PromiseRow } from './records';
 import { watchSteps } from './steps';
 import { watchScanJob } from './watch-schedule';
@@ -40,8 +40,12 @@ function firstWatch(sla: SlaClock, promise: NewPromise): { watch_at: number; wat
   return { watch_at: at, watched_until: Math.min(at, promise.madeAt) - 1 };
 }
 
-/** Records promises and asks for the watch scans of their first steps, in the caller's transaction. */
-export async function makePromises(db: DbOrTrx, sla: SlaClock, promises: NewPromise[], now: number): Promise<number[]> {
+/**
+ * Records promises and asks for the watch scans of their first steps, in the caller's transaction.
+ * `withJobs` go in the same statement as the scans (a new thread's acknowledgement: one statement
+ * less on every webhook that opens a thread).
+ */
+export async function makePromises(db: DbOrTrx, sla: SlaClock, promises: NewPromise[], now: number, withJobs: JobSpec[] = []): Promise<number[]> {
   if (promises.length === 0) return [];
   const rows = promises.map((promise) => ({
     thread_id: promise.threadId,
@@ -57,7 +61,7 @@ export async function makePromises(db: DbOrTrx, sla: SlaClock, promises: NewProm
   }));
   const inserted: ({ id: number } | number)[] = await db('promises').insert(rows).returning('id');
   const minutes = new Map(rows.map((row) => [watchScanJob({ at: row.watch_at, now }).dedupeKey, watchScanJob({ at: row.watch_at, now })]));
-  await enqueueJobs(db, [...minutes.values()], now);
+  await enqueueJobs(db, [...withJobs, ...minutes.values()], now);
   return inserted.map((row) => Number(typeof row === 'object' ? row.id : row));
 }
 

@@ -88,20 +88,8 @@ export function promiseFromRow(row: PromiseRow): PromiseRecord {
   };
 }
 
-/** Every promise of a thread, by due time (the order a customer and an agent read them in). */
-export async function threadPromises(db: DbOrTrx, threadId: number): Promise<PromiseRecord[]> {
-  const rows: PromiseRow[] = await db('promises').where({ thread_id: threadId }).orderBy([{ column: 'due' }, { column: 'id' }]);
-  return rows.map(promiseFromRow);
-}
-
 export async function promiseById(db: DbOrTrx, id: number): Promise<PromiseRecord | undefined> {
   const row: PromiseRow | undefined = await db('promises').where({ id }).first();
-  return row && promiseFromRow(row);
-}
-
-/** The open promise of a kind on a thread (for the one-per-thread kinds: the newest of its chain). */
-export async function openPromise(db: DbOrTrx, args: { threadId: number; kind: PromiseKind }): Promise<PromiseRecord | undefined> {
-  const row: PromiseRow | undefined = await db('promises').where({ thread_id: args.threadId, kind: args.kind, state: 'open' }).orderBy('id', 'desc').first();
   return row && promiseFromRow(row);
 }
 
