@@ -178,4 +178,17 @@ describe(`promises: never a past time, told once, only to her (${storeName})`, f
     expect(await lateNotices(t)).to.have.length(1);
     expect(await t.hub.ctx.db('promises').where({ kind: 'first-response' }).select('state')).to.have.length(2);
   });
+
+  it('two scans at the same moment (two hub instances) break a promise once, renew it once and tell her once', async () => {
+    t = await startHub({ now: TUESDAY_10, config: quiet() });
+    await smsComplaint(t);
+    const scan = new Map(promiseJobHandlers(t.hub.ctx)).get(PROMISE_WATCH_JOB) as JobHandler;
+    const run = () => t.hub.ctx.db.transaction((trx) => scan({ id: 0, kind: PROMISE_WATCH_JOB, payload: null, attempts: 1, runAt: t.now(), leaseUntil: t.now() + 60_000, lockedBy: 'test' }, trx));
+    t.setNow(Date.parse('2026-11-25T11:00:00+01:00'));
+    await Promise.all([run(), run()]);
+    await runAll(t);
+    const firstResponse = await t.hub.ctx.db('promises').where({ kind: 'first-response' }).orderBy('id').select('state');
+    expect(firstResponse.map((row) => row.state)).to.deep.equal(['broken', 'open']);
+    expect(await lateNotices(t)).to.have.length(1);
+  });
 });
