@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { migrateToLatest, openDb, type Db } from '../src/core/db';
 import { ACCOUNT_SID, AUTH_TOKEN, HUB_NUMBER, TwilioStandIn } from '../test/channels/twilio-helpers';
 import { startHubProcess, type HubProcess } from '../test/helpers/hub-process';
-import { agentsConfig, callsByCallback, seedDueCallbacks } from './due-callbacks';
+import { agentsConfig, callsByCallback, seedDueCallbacks } from '../test/helpers/due-callbacks';
 import { envInt, fixed, percentile, type BenchContext, type Benchmark, type BenchmarkOutcome } from './harness';
 
 /**

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CALLBACK_CALL_JOB } from '../src/callbacks/schedule';
-import type { HubConfig } from '../src/config/hub-config';
-import type { Db } from '../src/core/db';
-import type { TwilioStandIn } from '../test/channels/twilio-helpers';
+import { CALLBACK_CALL_JOB } from '../../src/callbacks/schedule';
+import type { HubConfig } from '../../src/config/hub-config';
+import type { Db } from '../../src/core/db';
+import type { TwilioStandIn } from '../channels/twilio-helpers';
 
 /**
  * Due callbacks for the callback benchmarks (callback-dispatch, callback-slot): customers with a
