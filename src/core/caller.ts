@@ -3,6 +3,7 @@ import type { Language } from './contact';
 import type { DbOrTrx } from './db';
 import { parseReference } from './reference';
 import { eventData } from './timeline';
+import { absentAt } from '../absence/absences';
 
 export interface KnownCaller {
   customerId: number;
@@ -69,16 +70,18 @@ export async function callEvents(db: DbOrTrx, threadId: number, callSid: string)
 
 /**
  * Who takes a transferred call: the thread's agent when they have a phone, else the team's
- * lead, else any agent of the team with a phone.
+ * lead, else any agent of the team with a phone; never one who is away.
  */
 export async function transferTarget(
   db: DbOrTrx,
   config: HubConfig,
-  reference: string,
+  args: { reference: string; now: number },
 ): Promise<{ agentId: string; name: string; phone: string } | undefined> {
-  const thread = await db('threads').where({ reference }).first('team_id', 'agent_id');
+  const thread = await db('threads').where({ reference: args.reference }).first('team_id', 'agent_id');
   const teamId = thread?.team_id ?? config.defaultTeam ?? config.teams[0]?.id;
-  const withPhone = config.agents.filter((agent) => agent.phone && agent.team === teamId);
+  const team = config.agents.filter((agent) => agent.phone && agent.team === teamId);
+  const absent = await absentAt(db, { at: args.now, timezone: config.timezone, agentIds: team.map((agent) => agent.id) });
+  const withPhone = team.filter((agent) => !absent.has(agent.id));
   const chosen =
     withPhone.find((agent) => agent.id === thread?.agent_id) ?? withPhone.find((agent) => agent.role === 'lead') ?? withPhone[0];
   return chosen?.phone ? { agentId: chosen.id, name: chosen.name, phone: chosen.phone } : undefined;

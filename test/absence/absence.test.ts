@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { storeName } from '../helpers/db';
 import { startHub, type TestHub } from '../helpers/hub';
 import { startFakeSlackApi, type FakeSlackApi } from '../slack/fake-slack-api';
+import { ACCOUNT_SID, AUTH_TOKEN, HUB_NUMBER, fixture, postTwilio, sid } from '../channels/twilio-helpers';
 import { at, configWith, runAll, smsComplaint, TUESDAY_10 } from '../promises/helpers';
 
 const SLACK_ENV = (slack: FakeSlackApi) => ({ SLACK_SIGNING_SECRET: 'secret', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: slack.url });
@@ -86,6 +87,19 @@ describe(`absence: no slots, no new threads, work handed to a present colleague 
     expect((await book(reference, '2026-11-24T10:30:00+01:00')).agent).to.equal('anna');
     expect((await t.request('POST', `/api/threads/${reference}/transfer`, { body: { toAgent: 'bram' } })).status).to.equal(409);
     expect(await t.hub.ctx.db('agent_absences').select('agent_id', 'from_date', 'to_date', 'source')).to.deep.equal([{ agent_id: 'bram', from_date: '2026-11-24', to_date: '2026-11-24', source: 'config' }]);
+  });
+
+  it('a call put through goes to a present agent: with Anna, the lead, away, Bram\'s phone rings', async () => {
+    t = await startHub({ now: TUESDAY_10, config: configWith({ escalation: [] }), env: { PUBLIC_URL: 'https://hub.example.nl', TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_PHONE_NUMBER: HUB_NUMBER, TWILIO_API_URL: 'http://127.0.0.1:9' } });
+    const dial = async () => {
+      const callSid = sid('CA');
+      await postTwilio(t as TestHub, '/twilio/voice', fixture('voice-inbound', { CallSid: callSid }));
+      return (await postTwilio(t as TestHub, '/twilio/voice/describe?lang=nl&attempt=1', fixture('voice-inbound', { CallSid: callSid, Digits: '1' }))).text;
+    };
+    expect(await dial()).to.contain('<Number url=').and.contain('+31201234567</Number>');
+    expect((await t.request('PUT', '/api/agents/anna/absence', { body: { from: '2026-11-24', to: '2026-11-24' } })).status).to.equal(200);
+    const twiml = await dial();
+    expect(twiml).to.contain('+31201234568</Number>').and.not.contain('+31201234567');
   });
 
   it("Anna's absence with nobody free at her callback's time: the callback stays, and the leads hear what to move", async () => {

@@ -331,7 +331,7 @@ async function transfer(s: Step, reference: string | undefined): Promise<VoiceRe
 /** <Dial> the team's agent; the agent first hears the whisper, the caller waits at most 20 s. */
 async function appendTransfer(s: Step, response: VoiceResponse, reference: string | undefined): Promise<VoiceResponse> {
   const thread = await callThread(s, reference);
-  const agent = await transferTarget(s.ctx.db, s.ctx.config, thread.reference);
+  const agent = await transferTarget(s.ctx.db, s.ctx.config, { reference: thread.reference, now: s.ctx.clock() });
   if (!agent) {
     say(s, response, p(s).noAgent({}));
     return appendCallback(s, response, thread);
