@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { setPassword } from '../../src/console/credentials';
+import { ConsoleClient } from '../console/console-client';
 import { storeName } from '../helpers/db';
 import { corpusMail, emlFixture } from '../helpers/eml';
 import { eventually, useMailHub } from '../helpers/mail-hub';
@@ -79,6 +81,13 @@ describe(`real mail, every time: automatic mail, addresses, names, threads (${st
     expect((await mail.sentAfterJobs()).length).to.equal(1);
     const view = await dossierOf(outOfOffice);
     expect(view.contacts.filter((contact: { direction: string }) => contact.direction === 'inbound').map((contact: { automatic?: string }) => contact.automatic ?? null)).to.deep.equal([null, 'auto-reply']);
+    // The agent reads it as a note about her, not as her words.
+    await setPassword(db(), { agentId: 'anna', password: 'lange-zin-voor-anna', now: TUESDAY_10 });
+    const anna = new ConsoleClient(mail.t);
+    await anna.login('anna', 'lange-zin-voor-anna');
+    const page = await anna.get(`/console/threads/${reference}`);
+    expect(page.html).to.contain('E-mail, automatisch: afwezigheidsmelding of automatisch antwoord');
+    expect(page.html.match(/E-mail van de klant/g)).to.have.length(1);
   });
 
   describe('addresses as RFC 6532 allows', () => {
