@@ -330,8 +330,15 @@ async function pendingBatches(client: ImapFlow, lastUid: number): Promise<number
  * server's own hierarchy delimiter (Dovecot's Maildir++ uses ".").
  */
 async function quarantineMailboxPath(client: ImapFlow, configured: string): Promise<string> {
-  const created = await client.mailboxCreate(configured.split('/'));
-  return created.path;
+  const levels = configured.split('/');
+  try {
+    return (await client.mailboxCreate(levels)).path;
+  } catch (error) {
+    // Servers without RFC 5530's ALREADYEXISTS refuse to create what exists in words of their own.
+    const existing = (await client.list()).find((mailbox) => mailbox.path.split(mailbox.delimiter || '/').join('/') === levels.join('/'));
+    if (existing) return existing.path;
+    throw error;
+  }
 }
 
 async function fetchSources(client: ImapFlow, uids: number[]): Promise<FetchedMessage[]> {
