@@ -17,6 +17,13 @@ import type { SentPart } from './outbound';
  */
 export const OUTBOUND_SEND_JOB = 'outbound-send';
 
+/**
+ * A send's job fails only when the store does (the provider's failures are the send's own, and
+ * schedule its next attempt). A store down for a while must not leave a send without a job, so its
+ * job is tried for hours (waits doubling to 10 minutes) rather than the default 30 s.
+ */
+const SEND_JOB_ATTEMPTS = 20;
+
 export type SendKind = 'message' | 'call';
 export type SendState = 'queued' | 'sending' | 'sent' | 'failed' | 'withheld';
 const FINAL: readonly SendState[] = ['sent', 'failed', 'withheld'];
@@ -81,7 +88,7 @@ export async function recordSend(db: DbOrTrx, send: NewSend): Promise<number> {
     })
     .returning('id');
   const id = (row as { id: number }).id;
-  await enqueueJob(db, { kind: OUTBOUND_SEND_JOB, payload: { sendId: id }, runAt: send.firstAttemptAt ?? send.now, dedupeKey: firstSendJobKey(id) }, send.now);
+  await enqueueJob(db, { kind: OUTBOUND_SEND_JOB, payload: { sendId: id }, runAt: send.firstAttemptAt ?? send.now, dedupeKey: firstSendJobKey(id), maxAttempts: SEND_JOB_ATTEMPTS }, send.now);
   return id;
 }
 
@@ -161,7 +168,7 @@ export async function scheduleRetry(
       warned_at: retry.warnedAt,
     });
   // One job per attempt, named after the job that scheduled it: a rerun of that job's last commit cannot add a second.
-  await enqueueJob(db, { kind: OUTBOUND_SEND_JOB, payload: { sendId: send.id }, runAt: retry.retryAt, dedupeKey: `${OUTBOUND_SEND_JOB}:${send.id}:after:${retry.afterJobId}` }, now);
+  await enqueueJob(db, { kind: OUTBOUND_SEND_JOB, payload: { sendId: send.id }, runAt: retry.retryAt, dedupeKey: `${OUTBOUND_SEND_JOB}:${send.id}:after:${retry.afterJobId}`, maxAttempts: SEND_JOB_ATTEMPTS }, now);
 }
 
 /** Sends not finished yet, by channel and state, for /metrics. */

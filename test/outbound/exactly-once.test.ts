@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ParsedMail } from 'mailparser';
-import { storeName } from '../helpers/db';
+import { storeName, storeUrl } from '../helpers/db';
 import { startHub, type TestHub } from '../helpers/hub';
 import { startSmtp, type SmtpStandIn } from '../helpers/smtp';
 import { ACCOUNT_SID, AUTH_TOKEN, HUB_NUMBER, TwilioStandIn, fixture, postTwilio, sid } from '../channels/twilio-helpers';
@@ -64,6 +64,25 @@ describe(`outbound sends: exactly once when the answer is lost (${storeName})`, 
     expect(await db()('outbound_sends').first('state')).to.deep.equal({ state: 'sent' });
     expect(await kinds(threadId)).to.include.members(['acknowledged', 'send-delayed']);
     expect((await t.request('GET', '/metrics')).text).to.match(/klachtenhub_outbound_sends_total\{channel="sms",outcome="reconciled"\} 1/);
+  });
+
+  it('records a message whose result the store refused to commit (read-only) after Twilio took it: taken up again after the lease, nothing sent twice (SQLite)', async function () {
+    if (storeUrl) return this.skip(); // SQLite's query_only stands in for a disk that takes no writes
+    await complaint();
+    api.onCreated = async () => {
+      await db().raw('PRAGMA query_only = ON');
+    };
+    // The result's commit fails, so does recording the job's failure, and the worker's next claim.
+    await t.hub.worker.runDue().catch(() => undefined);
+    api.onCreated = undefined;
+    await db().raw('PRAGMA query_only = OFF');
+    // Held until its lease ends; tried for hours, should the store stay away (not the default 5 attempts in 30 s).
+    expect(await db()('jobs').where({ kind: 'outbound-send' }).first('state', 'attempts', 'max_attempts')).to.deep.equal({ state: 'running', attempts: 1, max_attempts: 20 });
+    expect(await outbound()).to.deep.equal([]);
+    await later(5_000); // past the 4 s lease
+    expect(api.created.messages).to.have.length(1);
+    expect((await outbound()).map((contact) => contact.provider_id)).to.deep.equal([api.created.messages[0]?.sid]);
+    expect(await db()('jobs').where({ kind: 'outbound-send' }).first('state', 'attempts')).to.deep.equal({ state: 'done', attempts: 2 });
   });
 
   it('finds a message whose answer stalled past the client timeout (3 s), and one Twilio still holds queued without a DateSent', async () => {
