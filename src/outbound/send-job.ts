@@ -77,7 +77,7 @@ class Attempt {
         // Since the send was recorded: any attempt of it may be the one that went out.
         found = await this.kind.findSent(this.steps.db, this.send, this.send.createdAt);
       } catch (error) {
-        return this.failed(asSendFailure(error));
+        return this.failed(lookupFailure(error));
       }
       if (found !== null) {
         progress = mergeParts(progress, found);
@@ -167,6 +167,16 @@ class Attempt {
 function asSendFailure(error: unknown): SendFailure {
   if (error instanceof SendFailure) return error;
   return new SendFailure(error instanceof Error ? error.message : String(error), { permanent: false, maybeSent: true });
+}
+
+/**
+ * A look-up that failed leaves the earlier attempt as unknown as it was, whatever the provider
+ * said (a 429 to the look-up says nothing about the send), and is tried again: a provider that
+ * will not answer it (an API key without list rights) makes the send fail at its give-up time.
+ */
+function lookupFailure(error: unknown): SendFailure {
+  const failure = asSendFailure(error);
+  return new SendFailure(`looking up an earlier attempt: ${failure.message}`, { permanent: false, maybeSent: true, retryAfterMs: failure.retryAfterMs, code: failure.code });
 }
 
 function mergeParts(known: readonly SentPart[], more: readonly SentPart[]): SentPart[] {

@@ -66,6 +66,18 @@ describe(`outbound sends: exactly once when the answer is lost (${storeName})`, 
     expect((await t.request('GET', '/metrics')).text).to.match(/klachtenhub_outbound_sends_total\{channel="sms",outcome="reconciled"\} 1/);
   });
 
+  it('looks up again when the look-up itself got a 429: the earlier attempt stays unknown until Twilio answers', async () => {
+    await complaint();
+    api.misbehave({ status: 500, afterCreating: true, times: 1 });
+    await t.hub.worker.runDue();
+    api.misbehave({ status: 429, retryAfter: '5', requests: 'all', times: 2 });
+    await later(1_000);
+    expect(await db()('outbound_sends').first('state')).to.deep.equal({ state: 'sending' });
+    await later(5_000);
+    expect(api.messages(), 'never sent again').to.have.length(1);
+    expect((await outbound()).map((contact) => contact.provider_id)).to.deep.equal([api.created.messages[0]?.sid]);
+  });
+
   it('records a message whose result the store refused to commit (read-only) after Twilio took it: taken up again after the lease, nothing sent twice (SQLite)', async function () {
     if (storeUrl) return this.skip(); // SQLite's query_only stands in for a disk that takes no writes
     await complaint();
