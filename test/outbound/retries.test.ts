@@ -95,6 +95,19 @@ describe(`outbound sends: a provider that fails for a while (${storeName})`, fun
     expect(api.lookups()).to.have.length(0);
   });
 
+  it('a 429 storm: 20 acknowledgements told to wait 30 s each wait that long, and go out once each after it', async () => {
+    api.misbehave({ status: 429, retryAfter: '30', times: 20 });
+    const customers = Array.from({ length: 20 }, (_, i) => `+316200000${String(i).padStart(2, '0')}`);
+    for (const customer of customers) await complaint(customer);
+    await t.hub.worker.runDue();
+    expect(api.messages()).to.have.length(20);
+    await runUntil(TUESDAY_10 + 29 * SECOND);
+    expect(api.messages(), 'nothing asked again before Retry-After').to.have.length(20);
+    await runUntil(TUESDAY_10 + 31 * SECOND);
+    expect(api.created.messages.map((message) => message.to).sort()).to.deep.equal(customers);
+    expect(api.messages()).to.have.length(40);
+  });
+
   it('fails an acknowledgement to a number Twilio refuses (21211) at once: no retry, on the timeline, the lead told', async () => {
     api.misbehave({ status: 400, code: 21211, times: 1 });
     await complaint('+31612345678');
