@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import pino from 'pino';
 import { inboundEmailHandler } from '../../src/channels/email/inbound';
+import { ParserUnavailable } from '../../src/channels/email/parse-pool';
 import type { FetchedMessage } from '../../src/channels/email/batch-settler';
 import { parseEmail, type OwnMail } from '../../src/channels/email/parse-email';
 import type { InboundContact, IngestResult } from '../../src/core/contact';
@@ -81,6 +82,15 @@ describe('email handed over to be stored, a fetched batch at a time', () => {
     await handling.then(
       () => expect.fail('the batch should have failed'),
       (error: Error) => expect(error.message).to.equal('connect ECONNREFUSED 127.0.0.1:5432'),
+    );
+  });
+
+  it('without a parser nothing is refused as unreadable: the batch throws, to be fetched again', async () => {
+    const noParser = { ...deps(recordingStore().ingestInOrder), parse: async () => Promise.reject(new ParserUnavailable("the parser's worker thread did not start: Cannot find module")) };
+    const handling = inboundEmailHandler(noParser).handle([fetched(1, numberedComplaint(1))]);
+    await handling.then(
+      () => expect.fail('the batch should have failed'),
+      (error: Error) => expect(error).to.be.instanceOf(ParserUnavailable),
     );
   });
 

@@ -68,6 +68,14 @@ describe(`mail the hub cannot store is set aside, and the rest flows (${storeNam
     expect(page.html).not.to.contain('<script>alert');
   });
 
+  it('a wave of mail the parser cannot read is set aside mail by mail: it never stops the mailbox', async () => {
+    for (let n = 1; n <= 5; n++) await mail.deliver(mailOfTooManyParts(`spam${n}@example.com`));
+    const behind = await mail.deliver(numberedComplaint(1));
+    await mail.readPast(behind);
+    expect((await mail.inboundEmails()).map((contact) => contact.from_value)).to.deep.equal(['klant1@example.com']);
+    expect((await mail.t.request('GET', '/healthz')).json.mailbox).to.deep.include({ stuck: null, quarantined: 5 });
+  });
+
   it('a mail the store refuses is tried three times, then set aside with the store\'s error; the mail before and after it is stored', async () => {
     await refuseContacts(db(), '%GIFTIG%');
     const quarantinedBefore = await messagesIn(await quarantinePath()).catch(() => 0);

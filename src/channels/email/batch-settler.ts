@@ -48,9 +48,9 @@ export interface SettlerOptions {
   /** Before the n-th try: n × pauseMs (a lock or a moment's contention passes). */
   pauseMs: number;
   /**
-   * Messages set aside one after another with nothing stored in between, before the mailbox
-   * stops instead: one bad mail is set aside, but a store that refuses everything (a revoked
-   * privilege, a broken migration) must not empty the mailbox into quarantine.
+   * Mails the store refused, set aside one after another with nothing stored in between, before
+   * the mailbox stops instead: one bad mail is set aside, but a store that refuses everything (a
+   * revoked privilege, a broken migration) must not empty the mailbox into quarantine.
    */
   maxInARow: number;
 }
@@ -86,13 +86,16 @@ export class BatchSettler {
         if (outcome.kind === 'handled') {
           stored.push(message.uid);
           this.setAsideInARow = 0;
+        } else if (outcome.reason === 'unreadable') {
+          // The parser's verdict on this mail alone (a wave of broken spam is set aside, mail by mail).
+          await hooks.setAside(message, outcome, 1);
         } else if (this.setAsideInARow >= this.options.maxInARow) {
-          // The mails before it were refused too: no more tries, and nothing more set aside, until one is stored.
+          // The mails before it were refused by the store too: no more tries, and nothing more set aside, until one is stored.
           const waiting = [...again.map((entry) => entry.message.uid), ...pending.slice(index).map((entry) => entry.uid)];
           throw new MailboxStuck(`${this.options.maxInARow} mails in a row could not be stored; the mailbox waits: ${outcome.error}`, waiting);
-        } else if (outcome.reason === 'unreadable' || attempt >= this.options.tries) {
+        } else if (attempt >= this.options.tries) {
           this.setAsideInARow++;
-          await hooks.setAside(message, outcome, outcome.reason === 'unreadable' ? 1 : attempt);
+          await hooks.setAside(message, outcome, attempt);
         } else {
           again.push({ message, refusal: outcome });
         }

@@ -5,6 +5,7 @@ import type { QuarantineReason } from '../../core/mail-quarantine';
 import type { FetchedMessage, MailHandler, MessageOutcome } from './batch-settler';
 import { summaryFromHeaders } from './mail-summary';
 import type { InboundEmail } from './parse-email';
+import { ParserUnavailable } from './parse-pool';
 
 export interface InboundEmailDeps {
   /** Reads a message: parseEmail, on a worker thread of a ParsePool in the hub. */
@@ -25,8 +26,8 @@ type Read = { message: FetchedMessage; email: InboundEmail } | { message: Fetche
  * parsed in mailbox order, then the batch's contacts are stored together in that order, so one
  * commit can store them and a customer's first mail still opens her thread. Each message gets its
  * outcome: a message the parser cannot read, or whose storing failed, is refused (and set aside
- * by the watcher after its tries). When the store cannot be reached at all, nothing is refused:
- * this throws, after the batch has settled, and the watcher fetches the batch again later.
+ * by the watcher after its tries). When the store cannot be reached at all, or no parser can be
+ * started, nothing is refused: this throws, and the watcher fetches the batch again later.
  */
 export function inboundEmailHandler(deps: InboundEmailDeps): MailHandler {
   // Each fetched message's parse, started by prepare() and awaited by handle(); the same message
@@ -42,7 +43,8 @@ export function inboundEmailHandler(deps: InboundEmailDeps): MailHandler {
   };
   return {
     prepare: (messages) => {
-      for (const message of messages) void read(message);
+      // Awaited by handle(); a rejection (no parser at all) is reported there, not as unhandled.
+      for (const message of messages) read(message).catch(() => undefined);
     },
     handle: async (messages) => store(deps, await Promise.all(messages.map(read))),
     close: () => deps.closeParser(),
@@ -80,6 +82,8 @@ async function readEmail(deps: InboundEmailDeps, message: FetchedMessage): Promi
   try {
     return { message, email: await deps.parse(message.source, at) };
   } catch (error) {
+    // Without a parser no mail is unreadable: the batch waits, like for a store that cannot be reached.
+    if (error instanceof ParserUnavailable) throw error;
     return { message, unreadable: errorText(error) };
   }
 }

@@ -4,6 +4,9 @@ import { Worker } from 'node:worker_threads';
 import type { InboundEmail, OwnMail } from './parse-email';
 import type { ParseAnswer, ParseRequest } from './parse-worker';
 
+/** No parser could be started (its file is missing, the thread cannot load it): no mail's fault. */
+export class ParserUnavailable extends Error {}
+
 /**
  * Parses mail on worker threads. Decoding a message (mailparser walks every byte in JavaScript: 45
  * ms for a mail with a 2 MB photo, 0.5 ms for a tiny one) then runs on another core while the
@@ -92,6 +95,7 @@ class PoolWorker {
   readonly ready: Promise<void>;
   private markReady: () => void = () => undefined;
   private ended = false;
+  private started = false;
 
   constructor(
     own: OwnMail,
@@ -103,7 +107,10 @@ class PoolWorker {
       this.markReady = resolve;
     });
     this.thread.on('message', (answer: ParseAnswer) => {
-      if ('ready' in answer) return this.markReady();
+      if ('ready' in answer) {
+        this.started = true;
+        return this.markReady();
+      }
       const pending = this.pending.get(answer.id);
       this.untrack(answer.id);
       if ('error' in answer) pending?.reject(new Error(answer.error));
@@ -130,7 +137,8 @@ class PoolWorker {
     if (this.ended) return;
     this.ended = true;
     this.gone();
-    for (const pending of this.pending.values()) pending.reject(error);
+    const reason = this.started ? error : new ParserUnavailable(`the parser's worker thread did not start: ${error.message}`);
+    for (const pending of this.pending.values()) pending.reject(reason);
     this.pending.clear();
     void this.thread.terminate();
   }
