@@ -19,11 +19,7 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) {
-      // Asked again while stopping: an operator (or a process manager) who will not wait.
-      logger.warn({ signal }, 'stopping now, without waiting for the rest');
-      process.exit(1);
-    }
+    if (stopping) return;
     stopping = true;
     logger.info({ signal, drainMs: env.STOP_DRAIN_MS, timeoutMs: env.STOP_TIMEOUT_MS }, 'stopping');
     // Whatever a provider does (an IMAP server that never answers), the process ends.
@@ -39,8 +35,15 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // A signal while stopping is an operator (or a process manager) who will not wait. The npm
+  // watch below is no such signal: a process group's SIGTERM also ends npm a moment later.
+  const onSignal = (signal: string) => {
+    if (!stopping) return shutdown(signal);
+    logger.warn({ signal }, 'stopping now, without waiting for the rest');
+    process.exit(1);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
   if (process.env.npm_lifecycle_event === 'start') stopWhenOrphaned(shutdown);
 }
 

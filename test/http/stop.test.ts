@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { openDb } from '../../src/core/db';
@@ -75,6 +77,28 @@ describe(`stopping the hub (${storeName})`, function () {
     expect((await t.request('GET', '/healthz')).status).to.equal(200);
     await stopping;
     await t.stop();
+  });
+
+  it('drains when a process group is stopped (npm start and the hub get SIGTERM together): npm going away is no second signal', async () => {
+    const store = await freshStore();
+    try {
+      const npm = spawn('npm', ['start'], { cwd: resolve(__dirname, '..', '..'), detached: true, env: { ...process.env, PORT: '0', DATABASE_URL: store.url, LOG_LEVEL: 'info', STOP_DRAIN_MS: '1500' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      npm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      npm.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      let port: number | undefined;
+      for (const until = Date.now() + 90_000; !port && Date.now() < until; await sleep(100)) port = Number(/"port":(\d+)/.exec(output)?.[1]) || undefined;
+      expect(port, output).to.be.a('number');
+      process.kill(-(npm.pid as number), 'SIGTERM');
+      const readyAfter = await fetch(`http://127.0.0.1:${port}/readyz`).then((response) => response.status);
+      expect(readyAfter, 'still serving during the drain, saying 503').to.equal(503);
+      for (const until = Date.now() + 15_000; Date.now() < until; await sleep(100)) {
+        if (await fetch(`http://127.0.0.1:${port}/healthz`).then(() => false, () => true)) break;
+      }
+      expect(output).to.contain('"msg":"stopping"').and.not.contain('without waiting');
+    } finally {
+      await store.drop();
+    }
   });
 
   it('exits within its stop time even when the mailbox server never answers, and at once on a second SIGTERM', async () => {
